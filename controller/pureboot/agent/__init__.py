@@ -1,0 +1,1 @@
+"""The PureBoot deploy agent: a kernel + busybox initramfs built from Debian packages."""

@@ -1,0 +1,104 @@
+"""/api/v1/job_templates: AWX-style job templates and their launch endpoint."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask.views import MethodView
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..db import get_session
+from ..errors import Conflict
+from ..jobs import inventory as inventory_mod
+from ..jobs import service
+from ..jobs.system import get_jobs
+from ..models import JobTemplate
+from ..schemas.jobs import JobTemplateInput, JobTemplateOutput, JobTemplatePatch, LaunchInput, LaunchOutput
+from ..services import audit
+from .actor import current_actor
+from .blueprint import Blueprint
+from .listing import Filter, apply_filters, apply_order, list_args, page_schema, paginate
+
+blp = Blueprint("job_templates", __name__, url_prefix="/api/v1/job_templates",
+                description="Job templates: a playbook, an inventory and launch-time prompts")
+
+FILTERS = {"name": Filter(JobTemplate.name, lookups=("exact", "icontains")),
+           "playbook": Filter(JobTemplate.playbook, lookups=("exact", "icontains"))}
+ListArgs = list_args("JobTemplateListArgs", FILTERS, ("id", "name", "created_at"))
+
+
+def _save(session, template: JobTemplate) -> JobTemplate:
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(f"a job template named {template.name!r} already exists",
+                       errors={"name": ["already exists"]}) from None
+    session.commit()
+    return template
+
+
+@blp.route("")
+class JobTemplateList(MethodView):
+    @blp.arguments(ListArgs, location="query")
+    @blp.response(200, page_schema(JobTemplateOutput, "JobTemplatePage"))
+    def get(self, args):
+        """List job templates"""
+        stmt = apply_order(apply_filters(select(JobTemplate), args, FILTERS), JobTemplate, args.get("order_by"))
+        return paginate(get_session(), stmt, args)
+
+    @blp.arguments(JobTemplateInput)
+    @blp.response(201, JobTemplateOutput)
+    @blp.alt_response(409, description="name taken")
+    def post(self, data):
+        """Create a job template"""
+        inventory_mod.validate_spec(data["inventory"])
+        session = get_session()
+        template = JobTemplate(**data)
+        session.add(template)
+        return _save(session, template)
+
+
+@blp.route("/<int:template_id>")
+class JobTemplateItem(MethodView):
+    @blp.response(200, JobTemplateOutput)
+    def get(self, template_id):
+        """One job template"""
+        return service.get_template(get_session(), template_id)
+
+    @blp.arguments(JobTemplatePatch)
+    @blp.response(200, JobTemplateOutput)
+    def patch(self, data, template_id):
+        """Change a job template (jobs already launched keep their copy)"""
+        if "inventory" in data:
+            inventory_mod.validate_spec(data["inventory"])
+        session = get_session()
+        template = service.get_template(session, template_id)
+        for key, value in data.items():
+            setattr(template, key, value)
+        return _save(session, template)
+
+    @blp.response(204)
+    def delete(self, template_id):
+        """Delete a job template (its jobs stay, without the link)"""
+        session = get_session()
+        session.delete(service.get_template(session, template_id))
+        session.commit()
+
+
+@blp.route("/<int:template_id>/launch")
+class JobTemplateLaunch(MethodView):
+    @blp.arguments(LaunchInput)
+    @blp.response(201, LaunchOutput)
+    @blp.alt_response(400, description="a field the template does not prompt for (ignored_fields)")
+    def post(self, data, template_id):
+        """Launch a job; fields are accepted only when ask_<field>_on_launch is set"""
+        session = get_session()
+        template = service.get_template(session, template_id)
+        job = service.launch_template(session, current_app.config["PUREBOOT"], template, data, current_actor())
+        audit.record("job.launch", target=("job", job.id), session=session,
+                     details={"template": template.id, "playbook": job.playbook})
+        session.commit()
+        get_jobs().submit(job.id)
+        session.refresh(job)
+        return job

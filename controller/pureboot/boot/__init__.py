@@ -1,0 +1,1 @@
+"""Controller side of network boot: the decision table, boot specs and loader configs."""

@@ -1,0 +1,1 @@
+"""The boot service (`pureboot boot`): proxy/full DHCP, TFTP, IPv6 RA; asks the controller over HTTP."""

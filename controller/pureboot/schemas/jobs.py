@@ -1,0 +1,163 @@
+"""Job template, job and job event schemas in AWX's shapes."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import url_for
+
+from ..jobs.service import redact
+from ..models.job import JOB_STATUSES
+from .common import short_text
+
+NAME = ma.validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,127}$",
+                          error="letters, digits, space, '.', '_' and '-' (max 128)")
+
+
+class JobTemplateInput(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    name = ma.fields.String(required=True, validate=NAME)
+    description = short_text(4096, allow_none=True)
+    playbook = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=1024), metadata={
+        "description": "absolute path, or a collection playbook FQCN (pureboot.pureboot.<name>)"})
+    inventory = ma.fields.Dict(required=True, metadata={
+        "description": '{"source": "registry", "filter": {"state": ..., "site": ..., "tag": ..., "ids": [...]}} '
+                       'or {"hosts": ["10.0.0.5", ...]} or {"hosts": {"name": {hostvars}}}'})
+    extra_vars = ma.fields.Dict(keys=ma.fields.String())
+    limit = short_text(1024)
+    forks = ma.fields.Integer(validate=ma.validate.Range(min=1, max=200))
+    timeout = ma.fields.Integer(validate=ma.validate.Range(min=0, max=86400))
+    verbosity = ma.fields.Integer(validate=ma.validate.Range(min=0, max=5))
+    ask_extra_vars_on_launch = ma.fields.Boolean()
+    ask_limit_on_launch = ma.fields.Boolean()
+    ask_inventory_on_launch = ma.fields.Boolean()
+    ask_forks_on_launch = ma.fields.Boolean()
+    ask_timeout_on_launch = ma.fields.Boolean()
+    ask_verbosity_on_launch = ma.fields.Boolean()
+
+
+class JobTemplatePatch(JobTemplateInput):
+    name = ma.fields.String(validate=NAME)
+    playbook = ma.fields.String(validate=ma.validate.Length(min=1, max=1024))
+    inventory = ma.fields.Dict()
+
+
+class JobTemplateOutput(ma.Schema):
+    id = ma.fields.Integer()
+    type = ma.fields.Constant("job_template")
+    url = ma.fields.Function(lambda t: url_for("job_templates.JobTemplateItem", template_id=t.id))
+    related = ma.fields.Function(lambda t: {
+        "launch": url_for("job_templates.JobTemplateLaunch", template_id=t.id),
+        "jobs": url_for("jobs.JobList", template=t.id)})
+    name = ma.fields.String()
+    description = ma.fields.String(allow_none=True)
+    playbook = ma.fields.String()
+    inventory = ma.fields.Dict()
+    extra_vars = ma.fields.Function(lambda t: redact(t.extra_vars or {}))
+    limit = ma.fields.String()
+    forks = ma.fields.Integer()
+    timeout = ma.fields.Integer()
+    verbosity = ma.fields.Integer()
+    ask_extra_vars_on_launch = ma.fields.Boolean()
+    ask_limit_on_launch = ma.fields.Boolean()
+    ask_inventory_on_launch = ma.fields.Boolean()
+    ask_forks_on_launch = ma.fields.Boolean()
+    ask_timeout_on_launch = ma.fields.Boolean()
+    ask_verbosity_on_launch = ma.fields.Boolean()
+    created = ma.fields.DateTime(attribute="created_at")
+    modified = ma.fields.DateTime(attribute="updated_at")
+
+
+class LaunchInput(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    extra_vars = ma.fields.Dict(keys=ma.fields.String())
+    limit = short_text(1024)
+    inventory = ma.fields.Dict()
+    forks = ma.fields.Integer(validate=ma.validate.Range(min=1, max=200))
+    timeout = ma.fields.Integer(validate=ma.validate.Range(min=0, max=86400))
+    verbosity = ma.fields.Integer(validate=ma.validate.Range(min=0, max=5))
+
+
+class RelaunchInput(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    hosts = ma.fields.String(load_default="all", validate=ma.validate.OneOf(["all", "failed"]))
+
+
+class JobOutput(ma.Schema):
+    id = ma.fields.Integer()
+    type = ma.fields.Constant("job")
+    url = ma.fields.Function(lambda j: url_for("jobs.JobItem", job_id=j.id))
+    related = ma.fields.Function(lambda j: {
+        "events": url_for("jobs.JobEvents", job_id=j.id), "stdout": url_for("jobs.JobStdout", job_id=j.id),
+        "cancel": url_for("jobs.JobCancel", job_id=j.id), "relaunch": url_for("jobs.JobRelaunch", job_id=j.id),
+        **({"job_template": url_for("job_templates.JobTemplateItem", template_id=j.template_id)}
+           if j.template_id else {}),
+        **({"node": url_for("nodes.NodeItem", node_id=j.node_id)} if j.node_id else {})})
+    name = ma.fields.String()
+    job_template = ma.fields.Integer(attribute="template_id", allow_none=True)
+    launch_type = ma.fields.String()
+    launched_by = ma.fields.String()
+    status = ma.fields.String(metadata={"enum": list(JOB_STATUSES)})
+    failed = ma.fields.Function(lambda j: j.status in ("failed", "error"))
+    playbook = ma.fields.String()
+    inventory = ma.fields.Dict()
+    extra_vars = ma.fields.Function(lambda j: redact(j.extra_vars or {}))
+    limit = ma.fields.String()
+    forks = ma.fields.Integer()
+    timeout = ma.fields.Integer()
+    verbosity = ma.fields.Integer()
+    executor = ma.fields.String()
+    execution_node = ma.fields.String()
+    created = ma.fields.DateTime(attribute="created_at")
+    started = ma.fields.DateTime(allow_none=True)
+    finished = ma.fields.DateTime(allow_none=True)
+    elapsed = ma.fields.Float()
+    job_explanation = ma.fields.String()
+    event_processing_finished = ma.fields.Boolean()
+    event_count = ma.fields.Integer()
+    stdout_bytes = ma.fields.Integer()
+    stdout_lines = ma.fields.Integer()
+    events_pruned = ma.fields.Boolean()
+    cancel_requested = ma.fields.Boolean()
+    node = ma.fields.Integer(attribute="node_id", allow_none=True)
+    purpose = ma.fields.String()
+    relaunch_of = ma.fields.Integer(allow_none=True)
+
+
+class LaunchOutput(JobOutput):
+    job = ma.fields.Function(lambda j: j.id, metadata={"description": "the new job's id (AWX)"})
+
+
+class JobEventOutput(ma.Schema):
+    id = ma.fields.Integer()
+    type = ma.fields.Constant("job_event")
+    job = ma.fields.Integer(attribute="job_id")
+    counter = ma.fields.Integer()
+    event = ma.fields.String()
+    uuid = ma.fields.String()
+    parent_uuid = ma.fields.String()
+    host = ma.fields.String()
+    play = ma.fields.String()
+    task = ma.fields.String()
+    role = ma.fields.String()
+    failed = ma.fields.Boolean()
+    changed = ma.fields.Boolean()
+    stdout = ma.fields.String()
+    start_line = ma.fields.Integer()
+    end_line = ma.fields.Integer()
+    event_data = ma.fields.Dict()
+    created = ma.fields.DateTime()
+
+
+class StdoutArgs(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    format = ma.fields.String(load_default="txt", validate=ma.validate.OneOf(["txt", "json", "txt_download"]))
+    start_line = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0))
+    end_line = ma.fields.Integer(validate=ma.validate.Range(min=0))

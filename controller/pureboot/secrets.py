@@ -1,0 +1,144 @@
+"""Secrets at rest: Fernet with a key ring (MultiFernet), first key encrypts, all decrypt.
+
+Keys come from PUREBOOT_SECRET_KEYS (comma-separated) or from ``<data_dir>/secret.keys``
+(one per line, created 0600 with a fresh key on first use). Rotation puts a new key first
+and re-encrypts every stored secret (``pureboot secrets rotate``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from .config import Settings
+
+KEY_FILE = "secret.keys"
+
+
+class SecretError(RuntimeError):
+    """A stored secret cannot be decrypted with any configured key."""
+
+
+def key_file(settings: Settings) -> Path:
+    return Path(settings.data_dir) / KEY_FILE
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.chmod(path, 0o600)
+
+
+def load_keys(settings: Settings) -> list[str]:
+    if settings.secret_keys.strip():
+        return [k.strip() for k in settings.secret_keys.split(",") if k.strip()]
+    path = key_file(settings)
+    if not path.exists():
+        _write_private(path, Fernet.generate_key().decode() + "\n")
+    return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+
+
+class SecretBox:
+    def __init__(self, keys: list[str]):
+        if not keys:
+            raise SecretError("no secret keys configured")
+        self.fernet = MultiFernet([Fernet(k.encode()) for k in keys])
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> "SecretBox":
+        return cls(load_keys(settings))
+
+    def encrypt(self, plaintext: str) -> str:
+        return self.fernet.encrypt(plaintext.encode()).decode()
+
+    def decrypt(self, token: str) -> str:
+        try:
+            return self.fernet.decrypt(token.encode()).decode()
+        except InvalidToken:
+            raise SecretError("a stored secret cannot be decrypted with the configured keys") from None
+
+    def encrypt_json(self, value: Any) -> str:
+        return self.encrypt(json.dumps(value, sort_keys=True))
+
+    def decrypt_json(self, token: str) -> Any:
+        return json.loads(self.decrypt(token))
+
+    def rotate(self, token: str) -> str:
+        try:
+            return self.fernet.rotate(token.encode()).decode()
+        except InvalidToken:
+            raise SecretError("a stored secret cannot be decrypted with the configured keys") from None
+
+
+def box() -> SecretBox:
+    """The SecretBox of the current Flask app (built once per app)."""
+    from flask import current_app
+    cached = current_app.extensions.get("pureboot.secrets")
+    if cached is None:
+        cached = current_app.extensions["pureboot.secrets"] = SecretBox.for_settings(current_app.config["PUREBOOT"])
+    return cached
+
+
+def encrypted_columns():
+    """Every (model, column) holding a Fernet token: what rotation re-encrypts."""
+    from .models import Approval, Credential, Hypervisor
+    return [(Hypervisor, "password_encrypted"), (Credential, "secret_encrypted"),
+            (Approval, "secret_payload_encrypted")]
+
+
+def rotate(settings: Settings, session, new_key: bool = True) -> int:
+    """Put a new key first (file keys only), re-encrypt everything; returns rows rewritten."""
+    keys = load_keys(settings)
+    from_env = bool(settings.secret_keys.strip())
+    if new_key and not from_env:
+        keys = [Fernet.generate_key().decode()] + keys
+        _write_private(key_file(settings), "\n".join(keys) + "\n")
+    secret_box = SecretBox(keys)
+    count = 0
+    for model, column in encrypted_columns():
+        for row in session.query(model).filter(getattr(model, column).is_not(None)):
+            setattr(row, column, secret_box.rotate(getattr(row, column)))
+            count += 1
+    session.flush()
+    return count
+
+
+def drop_old_keys(settings: Settings) -> None:
+    """Keep only the current key in the key file; call after the rotation committed."""
+    if not settings.secret_keys.strip():
+        _write_private(key_file(settings), load_keys(settings)[0] + "\n")
+
+
+class Redactor:
+    """Masks known secret values in text before it is stored or shown (job stdout, events).
+
+    The job runner builds one from the credentials a run uses::
+
+        redact = Redactor(credentials.reveal(session, cred_id, "job 12").values())
+        line = redact(line)
+
+    Multi-line secrets (SSH keys) are also masked line by line, so partial echoes are caught.
+    """
+
+    MASK = "********"
+    MIN_LENGTH = 4  # shorter values would mask ordinary words
+
+    def __init__(self, values):
+        pieces: set[str] = set()
+        for value in values:
+            if not isinstance(value, str) or len(value) < self.MIN_LENGTH:
+                continue
+            pieces.add(value)
+            pieces.update(line.strip() for line in value.splitlines() if len(line.strip()) >= 8)
+        self.pieces = sorted(pieces, key=len, reverse=True)  # longest first: no half-masked secrets
+
+    def __call__(self, text: str) -> str:
+        for piece in self.pieces:
+            text = text.replace(piece, self.MASK)
+        return text

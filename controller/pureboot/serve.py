@@ -1,0 +1,39 @@
+"""Run the controller under gunicorn, configured from our settings."""
+
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+from .app import create_app
+from .config import Settings
+from .db import make_engine
+from .migrate import check_migrated
+from .services.watchdog import Watchdog
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        self.cfg.set("bind", self.settings.listen)
+        self.cfg.set("workers", self.settings.workers)
+        self.cfg.set("threads", self.settings.threads)
+        self.cfg.set("worker_class", "gthread")
+        self.cfg.set("accesslog", "-")
+        self.cfg.set("timeout", 120)
+
+    def load(self):
+        app = create_app(self.settings)
+        if self.settings.watchdog_interval > 0:  # one per worker process; sweeps are idempotent
+            Watchdog(app.extensions["pureboot.db"], self.settings.install_timeout,
+                     self.settings.watchdog_interval).start()
+        return app
+
+
+def run(settings: Settings) -> None:
+    # Fail in the parent with a clear message, not once per worker.
+    with make_engine(settings.database_uri).connect() as connection:
+        check_migrated(connection, settings.database_uri)
+    _Gunicorn(settings).run()

@@ -1,0 +1,1 @@
+"""Domain operations shared by the API, the CLI and the boot endpoints."""

@@ -1,0 +1,86 @@
+"""Node reports (PRD 8.3 step 3): progress, logs, results of install/wipe runs.
+
+The caller is authenticated by its node token before anything here runs. Each status
+is allowed only from the states where it makes sense; the resulting transition goes
+through the lifecycle table like any other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import lifecycle
+from ..errors import Conflict, Forbidden
+from ..models import Log, Node
+from .nodes import TransitionContext, transition
+
+S = lifecycle.State
+#: (node state, reported status) -> target state (None: progress only, no transition)
+REPORT_TABLE: dict[tuple[str, str], str | None] = {
+    (S.INSTALLING, "installing"): None,
+    (S.INSTALLING, "installed"): S.INSTALLED,
+    (S.INSTALLING, "failed"): S.FAILED,
+    (S.DEPROVISIONING, "installing"): None,  # progress of the wipe
+    (S.DEPROVISIONING, "wiped"): S.RETIRED,
+    (S.DEPROVISIONING, "failed"): S.FAILED,
+    (S.MIGRATING, "installing"): None,
+    (S.MIGRATING, "migrated"): S.DEPROVISIONING,
+    (S.MIGRATING, "failed"): S.FAILED,
+}
+STATUSES = ("installing", "installed", "failed", "wiped", "migrated")
+
+
+def apply_report(session: Session, node: Node, data: dict[str, Any], *, log_cap: int) -> dict[str, Any]:
+    if data.get("node_id") is not None and data["node_id"] != node.id:
+        raise Forbidden("this token belongs to another node")
+    status = data["status"]
+    key = (node.state, status)
+    if key not in REPORT_TABLE:
+        raise Conflict(f"status {status!r} cannot be reported by a node in state {node.state}",
+                       state=node.state)
+    if "progress" in data:
+        node.install_progress = data["progress"]
+    if data.get("phase"):
+        node.install_phase = data["phase"]
+    if data.get("hardware"):
+        node.hardware = {**(node.hardware or {}), **data["hardware"]}
+    dropped = store_logs(session, node.id, data.get("logs") or [], log_cap)
+    target = REPORT_TABLE[key]
+    if target is not None:
+        details = {"report": {k: data[k] for k in ("phase", "progress", "message") if k in data}}
+        if data.get("evidence"):
+            details["evidence"] = data["evidence"]
+        reason = data.get("message") or f"node reported {status}"
+        transition(session, node, target, TransitionContext("node", reason, details=details), commit=False)
+    try:
+        session.commit()
+    except StaleDataError:
+        session.rollback()
+        raise Conflict(f"node {node.id} was changed meanwhile; send the report again",
+                       code="concurrent_update") from None
+    return {"node_id": node.id, "state": node.state, "progress": node.install_progress,
+            "phase": node.install_phase, "logs_dropped_bytes": dropped}
+
+
+def store_logs(session: Session, node_id: int, lines: list[str], cap: int) -> int:
+    """Append `lines`, then drop the node's oldest lines beyond `cap` bytes; returns bytes dropped."""
+    for line in lines:
+        tail = line.encode("utf-8", "replace")[-cap:].decode("utf-8", "ignore")
+        session.add(Log(node_id=node_id, level="info", source="node", message=tail, context={}))
+    session.flush()
+    rows = session.execute(select(Log.id, Log.message).where(Log.node_id == node_id)
+                           .order_by(Log.id.desc())).all()
+    total, drop, dropped = 0, [], 0
+    for log_id, message in rows:
+        size = len(message.encode("utf-8"))
+        total += size
+        if total > cap:
+            drop.append(log_id)
+            dropped += size
+    if drop:
+        session.execute(delete(Log).where(Log.id.in_(drop)))
+    return dropped

@@ -1,0 +1,43 @@
+# -*- coding: utf-8 -*-
+# Copyright: PureBoot contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""MAC address parsing shared by the modules, the inventory plugin and the controller."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+_HEX12 = re.compile(r"^[0-9a-f]{12}$")
+_SEPARATORS = re.compile(r"[\s:\-.]")
+
+
+def normalize_mac(value):
+    """Return ``aa:bb:cc:dd:ee:ff`` for any common spelling of a MAC address.
+
+    Accepts colon, dash and Cisco dotted forms in any case, and the PXELINUX
+    ``01-aa-bb-...`` form (hardware type 1 prefix). Raises ValueError otherwise.
+    """
+    if not isinstance(value, str):
+        raise ValueError("MAC address must be a string")
+    text = value.strip().lower()
+    if text.startswith("01-") and len(text) == 20:
+        text = text[3:]
+    groups = [g for g in _SEPARATORS.split(text) if g != ""]
+    if len(groups) == 6 and all(1 <= len(g) <= 2 for g in groups):
+        text = "".join(g.zfill(2) for g in groups)
+    elif len(groups) == 3 and all(len(g) == 4 for g in groups):
+        text = "".join(groups)
+    elif len(groups) == 1:
+        text = groups[0]
+    else:
+        text = ""
+    if not _HEX12.match(text):
+        raise ValueError("not a MAC address: %r" % (value,))
+    return ":".join(text[i:i + 2] for i in range(0, 12, 2))
+
+
+def pxelinux_name(mac):
+    """PXELINUX per-host config name: ``01-aa-bb-cc-dd-ee-ff``."""
+    return "01-" + normalize_mac(mac).replace(":", "-")

@@ -1,0 +1,121 @@
+"""Secrets: Fernet at rest, write-only in the API, never in logs; rotation; credentials four-eye."""
+
+import json
+import logging
+import os
+import stat
+
+from click.testing import CliRunner
+from cryptography.fernet import Fernet
+from sqlalchemy import select, text
+
+from pureboot.models import Credential, Hypervisor
+from pureboot.secrets import SecretBox, key_file, load_keys
+
+PLANTED = "PLANTED-s3cr3t-7f1c9a"
+
+
+def _walk_api(client) -> str:
+    """Every response body a client can read that could echo a secret."""
+    paths = ["/api/v1/hypervisors", "/api/v1/hypervisors/1", "/api/v1/credentials", "/api/v1/credentials/1",
+             "/api/v1/approvals", "/api/v1/audit?page_size=200", "/api/v1/me", "/api/v1/users"]
+    return "\n".join(client.get(p).get_data(as_text=True) for p in paths)
+
+
+def test_planted_secret_never_leaves_the_server(app, client, client_as, db, caplog, settings):
+    caplog.set_level(logging.DEBUG)
+    log_file = os.path.join(settings.data_dir, "controller.log")
+    handler = logging.FileHandler(log_file)
+    logging.getLogger().addHandler(handler)
+    try:
+        bodies = [
+            client.post("/api/v1/hypervisors", json={"name": "pve", "provider": "proxmox",
+                                                     "endpoint": "https://pve:8006", "password": PLANTED}),
+            client.post("/api/v1/credentials", json={"name": "join", "kind": "domain_join", "username": "svc",
+                                                     "secrets": {"password": PLANTED}}),
+            client.patch("/api/v1/credentials/1", json={"secrets": {"password": PLANTED + "-new"}}),
+            client.patch("/api/v1/hypervisors/1", json={"password": PLANTED + "-new"}),
+            client.post("/api/v1/credentials", json={"name": "bad", "kind": "bmc", "secrets": {"token": PLANTED}}),
+            client.post("/api/v1/hypervisors", json={"name": "pve", "provider": "proxmox",
+                                                     "endpoint": "x", "password": PLANTED}),
+        ]
+        assert [r.status_code for r in bodies] == [201, 201, 202, 202, 422, 409]
+        assert bodies[0].get_json()["has_password"] is True and "password" not in bodies[0].get_json()
+        assert bodies[1].get_json()["secret_fields"] == ["password"]
+        # the approver executes both secret changes
+        approver = client_as("admin", "second-admin")
+        for approval in client.get("/api/v1/approvals").get_json()["results"]:
+            decided = approver.post(f"/api/v1/approvals/{approval['id']}/approve", json={})
+            assert decided.get_json()["status"] == "executed"
+        everything = "\n".join(r.get_data(as_text=True) for r in bodies) + _walk_api(client)
+        everything += _walk_api(client_as("auditor"))
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+    assert PLANTED not in everything
+    assert PLANTED not in caplog.text
+    with open(log_file) as fh:
+        assert PLANTED not in fh.read()
+    # at rest: ciphertext only, and it decrypts to the new values
+    with db.engine.connect() as conn:
+        dump = json.dumps([list(map(str, row)) for table in ("hypervisors", "credentials", "approvals")
+                           for row in conn.execute(text(f"SELECT * FROM {table}"))])
+    assert PLANTED not in dump
+    secret_box = SecretBox.for_settings(settings)
+    with db.session() as s:
+        assert secret_box.decrypt(s.get(Hypervisor, 1).password_encrypted) == PLANTED + "-new"
+        assert secret_box.decrypt_json(s.get(Credential, 1).secret_encrypted) == {"password": PLANTED + "-new"}
+
+
+def test_credential_secret_change_is_four_eye(client, db):
+    client.post("/api/v1/credentials", json={"name": "bmc1", "kind": "bmc", "secrets": {"password": "old-pass"}})
+    requested = client.patch("/api/v1/credentials/1", json={"secrets": {"password": "new-pass"}, "reason": "rotate"})
+    assert requested.status_code == 202 and requested.get_json()["has_secret_payload"] is True
+    assert client.post(f"/api/v1/approvals/{requested.get_json()['id']}/approve", json={}).status_code == 403
+    # metadata changes are immediate
+    assert client.patch("/api/v1/credentials/1", json={"description": "rack 4"}).get_json()["description"] == "rack 4"
+    deleted = client.delete("/api/v1/credentials/1")
+    assert deleted.status_code == 202 and deleted.get_json()["action"] == "credential.delete"
+    assert client.get("/api/v1/credentials/1").status_code == 200
+
+
+def test_key_file_is_private_and_env_keys_win(settings):
+    keys = load_keys(settings)
+    mode = stat.S_IMODE(os.stat(key_file(settings)).st_mode)
+    assert len(keys) == 1 and mode == 0o600
+    env_key = Fernet.generate_key().decode()
+    assert load_keys(settings.with_overrides(secret_keys=f"{env_key},{keys[0]}")) == [env_key, keys[0]]
+
+
+def test_rotate_reencrypts_everything_and_old_key_can_go(app, client, db, settings, monkeypatch):
+    client.post("/api/v1/hypervisors", json={"name": "h", "provider": "libvirt", "endpoint": "qemu:///system",
+                                             "password": "hv-pass"})
+    client.post("/api/v1/credentials", json={"name": "k", "kind": "ssh_key",
+                                             "secrets": {"private_key": "-----BEGIN KEY-----"}})
+    old_key = load_keys(settings)[0]
+    with db.session() as s:
+        before = s.get(Hypervisor, 1).password_encrypted
+    monkeypatch.setenv("PUREBOOT_DATA_DIR", settings.data_dir)
+    monkeypatch.setenv("PUREBOOT_DATABASE_URL", settings.database_url)
+    from pureboot.cli import main
+    result = CliRunner().invoke(main, ["secrets", "rotate", "--drop-old"])
+    assert result.exit_code == 0, result.output
+    assert "re-encrypted 2 secret(s)" in result.output
+    keys = load_keys(settings)
+    assert len(keys) == 1 and keys[0] != old_key
+    new_box = SecretBox(keys)
+    with db.session() as s:
+        row = s.get(Hypervisor, 1)
+        assert row.password_encrypted != before and new_box.decrypt(row.password_encrypted) == "hv-pass"
+        cred = s.scalars(select(Credential)).one()
+        assert new_box.decrypt_json(cred.secret_encrypted) == {"private_key": "-----BEGIN KEY-----"}
+
+
+def test_redactor_masks_secrets_in_job_output():
+    from pureboot.secrets import Redactor
+    key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----"
+    redact = Redactor([PLANTED, key, "abc", None])
+    out = redact(f"TASK [join]\nusing {PLANTED} ok\n{key}\nline b3BlbnNzaC1rZXktdjEAAAAA leaked\nabc stays")
+    assert PLANTED not in out and "b3BlbnNzaC1rZXktdjEAAAAA" not in out
+    assert out.count(Redactor.MASK) >= 3 and "abc stays" in out
+
