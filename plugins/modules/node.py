@@ -43,8 +43,11 @@ options:
   lifecycle_state:
     description:
       - Lifecycle state the node should be in. The transition must be allowed from the
-        current state by the controller's lifecycle table, and critical transitions
-        (reprovision, migrate, deprovision) need an approval and fail here.
+        current state by the controller's lifecycle table.
+      - Critical transitions (reprovision, migrate, deprovision) never happen on request; the
+        controller files a four-eye approval request, returned as RV(approval), and the node
+        keeps its state until a different user approves it with M(pureboot.pureboot.approval).
+        While that request is pending, running the task again files no second one.
     type: str
     choices: [discovered, pending, installing, installed, active, retired, deprovisioning, migrating, failed]
   reason:
@@ -124,6 +127,14 @@ node:
   returned: success
   type: dict
   sample: {"id": 3, "mac": "52:54:00:12:34:56", "hostname": "web01", "state": "pending", "workflow": 1}
+approval:
+  description:
+    - The four-eye request that now holds a critical move (reprovision, deprovision, migrate), filed by this
+      task or already pending; the node keeps its state until a second person approves it
+      (see M(pureboot.pureboot.approval)).
+  returned: when O(lifecycle_state) needs an approval
+  type: dict
+  sample: {"id": 9, "action": "node.reprovision", "target_id": "3", "status": "pending"}
 """
 
 from ansible_collections.pureboot.pureboot.plugins.module_utils.api import PureBootModule, changed_fields
@@ -181,6 +192,9 @@ def ensure_present(module, node, mac):
                 result = module.call("PATCH", "nodes/%d" % node["id"], payload=patch)
     target = params["lifecycle_state"]
     if target and result.get("state") != target:
+        approval = pending_approval(module, result)
+        if approval is not None:
+            return changed, result, approval  # the transition already waits for a second person
         changed = True
         body = {"state": target}
         if params["reason"]:
@@ -190,8 +204,20 @@ def ensure_present(module, node, mac):
         if module.check_mode:
             result["state"] = target
         else:
-            result = module.call("PATCH", "nodes/%d/state" % result["id"], payload=body)
-    return changed, result
+            answer = module.call("PATCH", "nodes/%d/state" % result["id"], payload=body)
+            if "requester" in answer:  # 202: a critical transition became an approval request
+                return changed, result, answer
+            result = answer
+    return changed, result, None
+
+
+def pending_approval(module, node):
+    """The pending four-eye request on this node, if any (so a re-run files no second one)."""
+    if not node.get("id"):
+        return None
+    rows = module.run(module.client.list, "approvals",
+                      {"target_type": "node", "target_id": str(node["id"]), "status": "pending"}, 1)
+    return rows[0] if rows else None
 
 
 def ensure_absent(module, node):
@@ -229,11 +255,16 @@ def main():
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     node = module.run(module.client.find_one, "nodes", {"mac": mac})
+    approval = None
     if module.params["state"] == "absent":
         changed, result = ensure_absent(module, node)
     else:
-        changed, result = ensure_present(module, node, mac)
-    module.exit_json(changed=changed, node=result, diff=dict(before=view(node), after=view(result)))
+        changed, result, approval = ensure_present(module, node, mac)
+    extra = {}
+    if approval is not None:
+        extra = dict(approval=approval, msg="the move to %s needs a second person's approval (request %d, %s)"
+                     % (module.params["lifecycle_state"], approval["id"], approval["status"]))
+    module.exit_json(changed=changed, node=result, diff=dict(before=view(node), after=view(result)), **extra)
 
 
 if __name__ == "__main__":

@@ -85,6 +85,12 @@ class Controller:
         self._cli("user", "create", "ci-admin", "--role", "admin", "--password-stdin", stdin=self.password + "\n")
         self.token = self._cli("token", "create", "--user", "ci-admin", "--name", "collection-tests").strip()
 
+    def user_token(self, username: str, role: str) -> str:
+        """An API token of a new user with `role` (for tests of who may do what)."""
+        self._cli("user", "create", username, "--role", role, "--password-stdin",
+                  stdin="pb-" + os.urandom(8).hex() + "\n")
+        return self._cli("token", "create", "--user", username, "--name", f"{username}-tests").strip()
+
     def start(self) -> "Controller":
         cli = [sys.executable, "-m", "pureboot.cli"]
         subprocess.run(cli + ["db", "upgrade"], env=self.env, check=True, capture_output=True)
@@ -134,6 +140,22 @@ class Controller:
         return payload
 
 
+def _json_report(proc: subprocess.CompletedProcess) -> dict:
+    """The results_json callback's report of an ansible-playbook run (stderr attached)."""
+    try:
+        report = json.loads(proc.stdout)
+    except ValueError:
+        raise AssertionError(
+            f"no JSON from ansible-playbook (rc {proc.returncode}):\n{proc.stdout}\n{proc.stderr}") from None
+    report["stderr"] = proc.stderr
+    return report
+
+
+def _tasks(report: dict):
+    for play_report in report["plays"]:
+        yield from play_report["tasks"]
+
+
 class Ansible:
     """Runs ansible-playbook / ansible-inventory with the in-tree collection."""
 
@@ -170,16 +192,10 @@ class Ansible:
         env = dict(self.env, ANSIBLE_STDOUT_CALLBACK="results_json", **(extra_env or {}))
         proc = subprocess.run([str(BIN / "ansible-playbook"), playbook, *args], env=env, capture_output=True,
                               text=True, timeout=600)
-        try:
-            report = json.loads(proc.stdout)
-        except ValueError:
-            raise AssertionError(
-                f"no JSON from ansible-playbook (rc {proc.returncode}):\n{proc.stdout}\n{proc.stderr}") from None
-        report["stderr"] = proc.stderr
+        report = _json_report(proc)
         results = {}
-        for play_report in report["plays"]:
-            for task in play_report["tasks"]:
-                results.setdefault(task["task"]["name"], []).extend(task["hosts"].values())
+        for task in _tasks(report):
+            results.setdefault(task["task"]["name"], []).extend(task["hosts"].values())
         return proc.returncode, results, report
 
     def playbook(self, tasks: list, *, check=False, diff=False, extra_env=None, play_vars=None,
@@ -201,17 +217,11 @@ class Ansible:
         proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
         if callback != "results_json":
             return proc.returncode, {}, proc
-        try:
-            report = json.loads(proc.stdout)
-        except ValueError:
-            raise AssertionError(
-                f"no JSON from ansible-playbook (rc {proc.returncode}):\n{proc.stdout}\n{proc.stderr}") from None
-        report["stderr"] = proc.stderr
+        report = _json_report(proc)
         results = {}
-        for play_report in report["plays"]:
-            for task in play_report["tasks"]:
-                host_results = list(task["hosts"].values())
-                results[task["task"]["name"]] = host_results[0] if host_results else {}
+        for task in _tasks(report):
+            host_results = list(task["hosts"].values())
+            results[task["task"]["name"]] = host_results[0] if host_results else {}
         return proc.returncode, results, report
 
     def inventory(self, config: Path, *args: str, extra_env=None):
