@@ -46,7 +46,7 @@ def seed(controller: Controller, count: int) -> float:
     return time.perf_counter() - started
 
 
-def baseline_script(ansible: Ansible, controller: Controller, base: Path) -> None:
+def baseline_script(ansible: Ansible, controller: Controller, base: Path) -> Path:
     """ansible-core's own cost: the same hosts, groups and hostvars from a static JSON script."""
     started = time.perf_counter()
     nodes, page = [], 1
@@ -77,6 +77,30 @@ def baseline_script(ansible: Ansible, controller: Controller, base: Path) -> Non
     print(f"API read alone ({len(nodes)} nodes, 200 per page, one at a time): {fetched:.2f} s")
     print(f"baseline: same hosts/groups/hostvars from a static JSON script inventory: "
           f"{time.perf_counter() - started:.2f} s")
+    return script
+
+
+PARSE_ONLY = """
+import sys, time
+from ansible.inventory.manager import InventoryManager
+from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import init_plugin_loader
+init_plugin_loader()
+for label, source in zip(sys.argv[1::2], sys.argv[2::2]):
+    started = time.perf_counter()
+    hosts = len(InventoryManager(DataLoader(), sources=[source]).hosts)
+    print("%s\t%d\t%.3f" % (label, hosts, time.perf_counter() - started))
+"""
+
+
+def parse_only(ansible: Ansible, sources: dict[str, Path]) -> dict[str, float]:
+    """Inventory parse alone (no vars merge, no JSON dump), every source in one process."""
+    args = [item for label, path in sources.items() for item in (label, str(path))]
+    env = dict(ansible.env, ANSIBLE_INVENTORY_ENABLED="pureboot.pureboot.nodes,ansible.builtin.script")
+    proc = subprocess.run([sys.executable, "-c", PARSE_ONLY, *args], env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr)
+    return {label: float(seconds) for label, _, seconds in (line.split("\t") for line in proc.stdout.splitlines())}
 
 
 def main() -> None:
@@ -112,7 +136,13 @@ def main() -> None:
             started = time.perf_counter()
             proc = ansible.inventory(config, "--graph")
             print(f"ansible-inventory --graph (no hostvars dump): {time.perf_counter() - started:.2f} s")
-            baseline_script(ansible, controller, base)
+            script = baseline_script(ansible, controller, base)
+            # the two sources alternate twice in one process: import costs fall on the first
+            full = ansible.write("full.pureboot.yml", {"plugin": "pureboot.pureboot.nodes",
+                                                       "workers": args.workers, "page_size": 200})
+            for label, seconds in parse_only(ansible, {"plugin-1": full, "script-1": script,
+                                                        "plugin-2": full, "script-2": script}).items():
+                print(f"parse only ({label}): {seconds:.2f} s")
             started = time.perf_counter()
             subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "--version"],
                            env=ansible.env, capture_output=True, check=True)
