@@ -39,7 +39,8 @@ class CeleryWorker:
         self.log = data_dir / "celery.log"
         env = dict(os.environ, PYTHONPATH=f"{ROOT / 'controller'}:{ROOT}", PATH=f"{VENV_BIN}:{os.environ['PATH']}",
                    PUREBOOT_DATABASE_URL=database_url, PUREBOOT_DATA_DIR=str(data_dir),
-                   PUREBOOT_SECRET_KEY="test-secret", PUREBOOT_SECRET_KEYS=SECRET_KEYS, PUREBOOT_CELERY_BROKER_URL=BROKER,
+                   PUREBOOT_SECRET_KEY="test-secret", PUREBOOT_SECRET_KEYS=SECRET_KEYS,
+                   PUREBOOT_CELERY_BROKER_URL=BROKER,
                    PUREBOOT_CELERY_QUEUE=self.queue, PUREBOOT_CHECK_MIGRATIONS="false")
         self.proc = subprocess.Popen(
             [str(VENV_BIN / "celery"), "-A", "pureboot.jobs.celery_app", "worker", "-Q", self.queue,

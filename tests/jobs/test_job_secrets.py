@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import logging
+import re
 from pathlib import Path
 
 import pytest

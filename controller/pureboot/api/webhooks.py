@@ -9,8 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from ..db import get_session
 from ..errors import Conflict, NotFound
 from ..models import Webhook
-from ..secrets import box
 from ..schemas.webhooks import WebhookInput, WebhookOutput, WebhookPatch
+from ..secrets import box
 from .blueprint import Blueprint
 from .listing import apply_order, list_args, page_schema, paginate
 

@@ -1,8 +1,9 @@
 """Post-install playbooks on phone-home, with an ephemeral SSH key per install.
 
 - ``start_install`` (lifecycle effect): mint an ed25519 key pair for the node; the private
-  half is stored encrypted (secrets.SecretBox, like every secret at rest) and never returned by the API; the public half is
-  what :func:`install_public_key` gives the install config (``ssh_authorized_keys``).
+  half is stored encrypted (secrets.SecretBox, like every secret at rest) and never
+  returned by the API; the public half is what :func:`install_public_key` gives the
+  install config (``ssh_authorized_keys``).
 - Phone-home hook: when the node's pinned workflow version has ``playbooks.post_install``,
   launch it as a job against the node's IP. The private key goes to ansible-runner in
   memory (ssh-agent FIFO), never into stdout, events or logs.
