@@ -180,3 +180,19 @@ def test_redactor_masks_secrets_in_job_output():
     assert PLANTED not in out and "b3BlbnNzaC1rZXktdjEAAAAA" not in out
     assert out.count(Redactor.MASK) >= 3 and "abc stays" in out
 
+
+
+def test_redaction_of_events_covers_escaped_nested_and_secret_named_vars():
+    from pureboot.jobs.redaction import redact_data, secret_vars
+    from pureboot.secrets import Redactor
+    extravars = {"greeting": "hello", "bmc": {"password": 'pa"ss\\word-1', "user": "root"},
+                 "api_tokens": ["tok-aaaa-1111", 12345678], "enabled_secret": True}
+    found = secret_vars(extravars)
+    assert sorted(found) == sorted(['pa"ss\\word-1', "tok-aaaa-1111", "12345678"])  # not "hello", not True
+    redact = Redactor(found + [PLANTED])
+    event = {"stdout": 'ok => {"password": "pa\\"ss\\\\word-1"}', "event_data": {
+        "res": {"msg": ["tok-aaaa-1111", 12345678], PLANTED: "key"}, "task": f"use {PLANTED}"}}
+    masked = json.dumps(redact_data(event, redact))
+    for value in found + [PLANTED]:
+        assert value not in masked and json.dumps(value)[1:-1] not in masked, value
+    assert masked.count(Redactor.MASK) == 5 and "root" not in found

@@ -67,11 +67,14 @@ def build(session: Session, box: SecretBox, extravars: dict[str, Any], ssh_key: 
 
 
 def redact_data(value: Any, redact: Redactor) -> Any:
-    """`value` with every string (and dict key) passed through `redact`."""
+    """`value` with every string (and dict key, and number equal to a secret) masked by `redact`."""
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
         return {redact_data(k, redact): redact_data(v, redact) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [redact_data(v, redact) for v in value]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        masked = redact(str(value))  # a numeric PIN in a module result is still a secret
+        return value if masked == str(value) else masked
     return value
