@@ -38,7 +38,7 @@ def db_upgrade(revision: str) -> None:
     from .migrate import upgrade
     settings = load_settings()
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    upgrade(settings.database_uri, revision)
+    upgrade(settings.database_uri, revision, settings=settings)  # 0007 re-encrypts with the keys
     click.echo(f"database is at {revision}: {_redacted(settings.database_uri)}")
 
 

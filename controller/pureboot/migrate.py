@@ -13,10 +13,13 @@ from sqlalchemy.engine import Connection
 SCRIPTS = Path(__file__).parent / "migrations"
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str, settings=None) -> Config:
+    """`settings` reach data migrations (0007 needs the secret keys) as attributes["pureboot_settings"]."""
     config = Config()
     config.set_main_option("script_location", str(SCRIPTS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    if settings is not None:
+        config.attributes["pureboot_settings"] = settings
     return config
 
 
@@ -28,12 +31,12 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head", settings=None) -> None:
+    command.upgrade(alembic_config(url, settings), revision)
 
 
-def downgrade(url: str, revision: str) -> None:
-    command.downgrade(alembic_config(url), revision)
+def downgrade(url: str, revision: str, settings=None) -> None:
+    command.downgrade(alembic_config(url, settings), revision)
 
 
 class NotMigrated(RuntimeError):

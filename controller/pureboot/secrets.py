@@ -57,9 +57,13 @@ class SecretBox:
     def encrypt(self, plaintext: str) -> str:
         return self.fernet.encrypt(plaintext.encode()).decode()
 
-    def decrypt(self, token: str) -> str:
+    def encrypt_bytes(self, plaintext: str) -> bytes:
+        """For the LargeBinary columns (webhook secrets, install keys): the same token, as bytes."""
+        return self.encrypt(plaintext).encode()
+
+    def decrypt(self, token: str | bytes) -> str:
         try:
-            return self.fernet.decrypt(token.encode()).decode()
+            return self.fernet.decrypt(_token_bytes(token)).decode()
         except InvalidToken:
             raise SecretError("a stored secret cannot be decrypted with the configured keys") from None
 
@@ -69,11 +73,17 @@ class SecretBox:
     def decrypt_json(self, token: str) -> Any:
         return json.loads(self.decrypt(token))
 
-    def rotate(self, token: str) -> str:
+    def rotate(self, token: str | bytes) -> str | bytes:
+        """Re-encrypt under the first key; bytes in, bytes out (the column's type is kept)."""
         try:
-            return self.fernet.rotate(token.encode()).decode()
+            rotated = self.fernet.rotate(_token_bytes(token))
         except InvalidToken:
             raise SecretError("a stored secret cannot be decrypted with the configured keys") from None
+        return rotated if isinstance(token, (bytes, memoryview)) else rotated.decode()
+
+
+def _token_bytes(token: str | bytes) -> bytes:
+    return token.encode() if isinstance(token, str) else bytes(token)
 
 
 def box() -> SecretBox:
@@ -86,10 +96,15 @@ def box() -> SecretBox:
 
 
 def encrypted_columns():
-    """Every (model, column) holding a Fernet token: what rotation re-encrypts."""
-    from .models import Approval, Credential, Hypervisor
+    """Every (model, column) holding a Fernet token: what rotation re-encrypts.
+
+    A new secret column must be listed here, or rotation with --drop-old makes it unreadable
+    (tests/security/test_secrets.py checks every *_encrypted column of the models is listed).
+    """
+    from .models import Approval, Credential, Hypervisor, NodeKey, Webhook
     return [(Hypervisor, "password_encrypted"), (Credential, "secret_encrypted"),
-            (Approval, "secret_payload_encrypted")]
+            (Approval, "secret_payload_encrypted"), (Webhook, "secret_encrypted"),
+            (NodeKey, "private_key_encrypted")]
 
 
 def rotate(settings: Settings, session, new_key: bool = True) -> int:
@@ -123,7 +138,8 @@ class Redactor:
         redact = Redactor(credentials.reveal(session, cred_id, "job 12").values())
         line = redact(line)
 
-    Multi-line secrets (SSH keys) are also masked line by line, so partial echoes are caught.
+    Multi-line secrets (SSH keys) are also masked line by line, so partial echoes are caught,
+    and so is each value's JSON-escaped form (Ansible prints results as JSON).
     """
 
     MASK = "********"
@@ -135,6 +151,7 @@ class Redactor:
             if not isinstance(value, str) or len(value) < self.MIN_LENGTH:
                 continue
             pieces.add(value)
+            pieces.add(json.dumps(value)[1:-1])  # as echoed inside JSON (quotes, newlines escaped)
             pieces.update(line.strip() for line in value.splitlines() if len(line.strip()) >= 8)
         self.pieces = sorted(pieces, key=len, reverse=True)  # longest first: no half-masked secrets
 

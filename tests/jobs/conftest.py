@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from pureboot.app import create_app
 from tests.support.auth import BearerClient, mint_token
@@ -21,6 +22,9 @@ BROKER = os.environ.get("PUREBOOT_TEST_BROKER", "redis://127.0.0.1:6379/0")
 EXECUTORS = ["thread", "celery"]
 LOCAL = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
 FINISHED = ("successful", "failed", "error", "canceled")
+# Controller and Celery workers share the SecretBox keys (they have different data dirs here),
+# as a deployment must: workers decrypt install keys and mask stored secrets in job output.
+SECRET_KEYS = Fernet.generate_key().decode()
 
 
 def local_hosts(*names: str) -> dict:
@@ -35,7 +39,8 @@ class CeleryWorker:
         self.log = data_dir / "celery.log"
         env = dict(os.environ, PYTHONPATH=f"{ROOT / 'controller'}:{ROOT}", PATH=f"{VENV_BIN}:{os.environ['PATH']}",
                    PUREBOOT_DATABASE_URL=database_url, PUREBOOT_DATA_DIR=str(data_dir),
-                   PUREBOOT_SECRET_KEY="test-secret", PUREBOOT_CELERY_BROKER_URL=BROKER,
+                   PUREBOOT_SECRET_KEY="test-secret", PUREBOOT_SECRET_KEYS=SECRET_KEYS,
+                   PUREBOOT_CELERY_BROKER_URL=BROKER,
                    PUREBOOT_CELERY_QUEUE=self.queue, PUREBOOT_CHECK_MIGRATIONS="false")
         self.proc = subprocess.Popen(
             [str(VENV_BIN / "celery"), "-A", "pureboot.jobs.celery_app", "worker", "-Q", self.queue,
@@ -88,6 +93,7 @@ def executor(request):
 def jobs_app(request, settings, database_url, executor, celery_workers):
     overrides = dict(getattr(request, "param", {}) or {})
     overrides["job_executor"] = executor
+    overrides["secret_keys"] = SECRET_KEYS
     if executor == "celery":
         worker = celery_workers(database_url)
         overrides.update(celery_broker_url=BROKER, celery_queue=worker.queue)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from pureboot import crypto
 from pureboot.jobs.post_install import install_public_key
 from pureboot.models import Job, JobEvent, Node, NodeKey
+from pureboot.secrets import SecretBox
 from pureboot.services.phone_home import run_post_install_hooks
 
 from . import sshd
@@ -45,7 +45,7 @@ def _installed_node(client, db, jobs_app, ssh_host, variables) -> tuple[int, str
     with db.session() as session:
         node = session.get(Node, node_id)
         public = install_public_key(node)
-        private = crypto.decrypt(jobs_app.config["PUREBOOT"], session.scalar(
+        private = SecretBox.for_settings(jobs_app.config["PUREBOOT"]).decrypt(session.scalar(
             select(NodeKey.private_key_encrypted).where(NodeKey.node_id == node_id)))
     assert public.startswith("ssh-ed25519 ") and "BEGIN OPENSSH PRIVATE KEY" in private
     # What the installer does with ssh_authorized_keys from the install config:

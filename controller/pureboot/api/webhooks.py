@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask.views import MethodView
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import crypto
 from ..db import get_session
 from ..errors import Conflict, NotFound
 from ..models import Webhook
 from ..schemas.webhooks import WebhookInput, WebhookOutput, WebhookPatch
+from ..secrets import box
 from .blueprint import Blueprint
 from .listing import apply_order, list_args, page_schema, paginate
 
@@ -23,7 +22,7 @@ ListArgs = list_args("WebhookListArgs", {}, ("id", "name"))
 def _apply(webhook: Webhook, data: dict) -> None:
     if "secret" in data:
         secret = data.pop("secret")
-        webhook.secret_encrypted = crypto.encrypt(current_app.config["PUREBOOT"], secret) if secret else None
+        webhook.secret_encrypted = box().encrypt_bytes(secret) if secret else None
     for key, value in data.items():
         setattr(webhook, key, value)
 

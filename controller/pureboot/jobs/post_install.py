@@ -1,8 +1,9 @@
 """Post-install playbooks on phone-home, with an ephemeral SSH key per install.
 
 - ``start_install`` (lifecycle effect): mint an ed25519 key pair for the node; the private
-  half is stored encrypted (crypto.py) and never returned by the API; the public half is
-  what :func:`install_public_key` gives the install config (``ssh_authorized_keys``).
+  half is stored encrypted (secrets.SecretBox, like every secret at rest) and never
+  returned by the API; the public half is what :func:`install_public_key` gives the
+  install config (``ssh_authorized_keys``).
 - Phone-home hook: when the node's pinned workflow version has ``playbooks.post_install``,
   launch it as a job against the node's IP. The private key goes to ansible-runner in
   memory (ssh-agent FIFO), never into stdout, events or logs.
@@ -24,10 +25,11 @@ from sqlalchemy import delete, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, object_session
 
-from .. import crypto, lifecycle
+from .. import lifecycle
 from ..config import Settings
 from ..db import Database
 from ..models import Job, Node, NodeKey, utcnow
+from ..secrets import SecretBox
 from ..services import phone_home
 from ..services.nodes import TransitionContext, transition
 from . import inventory as inventory_mod
@@ -59,7 +61,7 @@ def mint_key(session: Session, settings: Settings, node: Node) -> str:
     public = private.public_key().public_bytes(serialization.Encoding.OpenSSH,
                                                serialization.PublicFormat.OpenSSH).decode()
     public = f"{public} pureboot-install-node-{node.id}"
-    token = crypto.encrypt(settings, pem)
+    token = SecretBox.for_settings(settings).encrypt_bytes(pem)
     # No autoflush: the node's UPDATE must reach the database in transition()'s own
     # write, where a concurrent change becomes a 409, not here.
     with session.no_autoflush:
@@ -133,7 +135,7 @@ class _PostInstall:
         if not playbook.startswith("/") and playbook.count(".") < 2:
             raise ValueError(f"post_install playbook {playbook!r}: give an absolute path or a collection FQCN")
         plan.cleanup_playbook = _cleanup_playbook(workdir)
-        plan.ssh_key = crypto.decrypt(settings, key.private_key_encrypted)
+        plan.ssh_key = SecretBox.for_settings(settings).decrypt(key.private_key_encrypted)
         plan.extravars["pureboot_install_public_key"] = key.public_key
         plan.envvars["ANSIBLE_HOST_KEY_CHECKING"] = "false"  # a freshly installed host: new host key
         for hostvars in plan.inventory["all"]["hosts"].values():

@@ -7,6 +7,11 @@
   are not written under ``env/``. An SSH private key goes through ansible-runner's FIFO
   to ``ssh-agent`` (it is never a regular file); the FIFO lives in the job's 0700
   artifacts directory and is removed when ssh-agent has read it (or by us at the end).
+- Extra vars (which may hold secrets) go to ansible-playbook as ``-e @file``: a 0600 file
+  in the 0700 work directory, removed with it. Inline ``-e {json}`` would put them in the
+  process list (/proc/*/cmdline is world-readable) and in the artifacts' ``command`` file.
+- ``suppress_output_file``: no unmasked ``stdout`` copy in the artifacts directory; the
+  stored (masked) events are the only stdout.
 - Events: event_handler -> queue -> EventWriter (batched inserts). The final status is
   written together with ``event_processing_finished`` once every event is stored, so a
   finished job never has events still arriving (awx#10762).
@@ -14,8 +19,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import shlex
 import shutil
 import stat
 import sys
@@ -35,8 +42,9 @@ from .. import collection
 from ..config import Settings
 from ..db import Database
 from ..models import Job, JobEvent, utcnow
+from ..secrets import Redactor, SecretBox
 from . import inventory as inventory_mod
-from . import procs
+from . import procs, redaction
 from .service import publish_status, set_status
 from .writer import EventWriter
 
@@ -189,10 +197,14 @@ def run_job(db: Database, settings: Settings, job_id: int, *, secrets: dict[str,
     artifacts.mkdir(parents=True, exist_ok=True, mode=0o700)
     writer = EventWriter(db, job_id, batch_size=settings.job_event_batch_size)
     finished, runner, stopper, failure, traceback_text, cleanup_failure = None, None, None, "", "", ""
+    redactor = Redactor([])
     try:
         with db.session() as session:
             job = session.get(Job, job_id)
             plan = _plan(session, settings, job, secrets, workdir)
+            redactor = redaction.build(session, SecretBox.for_settings(settings), plan.extravars, plan.ssh_key,
+                                       secrets)
+        writer.redact = lambda event: redaction.redact_data(event, redactor)
         plan.envvars[procs.ENV_NAME] = marker
         stopper = _Stopper(db, job_id, job.timeout, marker, cancel_event)
         runner = _run(workdir, artifacts, "run", plan, plan.playbook, job, writer, stopper,
@@ -226,7 +238,7 @@ def run_job(db: Database, settings: Settings, job_id: int, *, secrets: dict[str,
     if cleanup_failure:  # e.g. an install key left on the host: not a success
         status = "failed" if status == "successful" else status
         explanation = f"{explanation}; {cleanup_failure}".lstrip("; ")
-    _finalize(db, job_id, status, explanation, rc, finished, traceback_text, str(artifacts))
+    _finalize(db, job_id, status, redactor(explanation), rc, finished, redactor(traceback_text), str(artifacts))
     if job.purpose in PURPOSES:
         PURPOSES[job.purpose].finish(db, settings, job_id)
     return status
@@ -236,13 +248,31 @@ def _run(workdir: Path, artifacts: Path, ident: str, plan: Plan, playbook: str, 
          writer: EventWriter, stopper: "_Stopper", status_handler):
     thread, runner = ansible_runner.run_async(
         private_data_dir=str(workdir), artifact_dir=str(artifacts), ident=ident,
-        playbook=playbook, inventory=plan.inventory, extravars=plan.extravars,
+        playbook=playbook, inventory=plan.inventory, cmdline="-e " + shlex.quote("@" + _extravars_file(workdir, plan)),
         envvars=plan.envvars, ssh_key=plan.ssh_key, limit=job.limit or None, forks=job.forks,
-        verbosity=job.verbosity or None, suppress_env_files=True,
-        quiet=True, settings={"pexpect_timeout": 0.2, "suppress_ansible_output": True},
+        verbosity=job.verbosity or None, suppress_env_files=True, quiet=True, settings=_settings_file(workdir),
         event_handler=writer.handler, status_handler=status_handler, cancel_callback=stopper)
     thread.join()
     return runner
+
+
+RUNNER_SETTINGS = {"pexpect_timeout": 0.2, "suppress_ansible_output": True, "suppress_output_file": True}
+
+
+def _settings_file(workdir: Path) -> dict[str, Any]:
+    """ansible-runner replaces the ``settings`` argument with {} when env/settings is missing
+    (config/_base.py prepare_env), so the settings (no secrets) are also written there."""
+    (workdir / "env").mkdir(exist_ok=True)
+    (workdir / "env" / "settings").write_text(json.dumps(RUNNER_SETTINGS))
+    return dict(RUNNER_SETTINGS)
+
+
+def _extravars_file(workdir: Path, plan: Plan) -> str:
+    path = workdir / "extravars.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(plan.extravars, fh)
+    return str(path)
 
 
 def _finalize(db, job_id, status, explanation, rc, finished, traceback_text, artifacts) -> None:

@@ -4,6 +4,8 @@ Events are inserted in batches (one transaction per batch, not per event), so a
 10,000-event playbook costs tens of commits. Each event's counter is unique per job
 (a database constraint) and the writer skips counters it already stored, so an
 event is never stored twice; ``close()`` drains the queue, so none is lost.
+Every event goes through ``redact`` (secrets masked, see redaction.py) before it is stored:
+stdout, stdout API and events API all read the stored rows, so none of them can show one.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import queue
 import threading
 import time
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import case, insert, update
 
@@ -74,6 +76,8 @@ class EventWriter:
         self.stored = 0
         self.error: BaseException | None = None
         self.first_stored = threading.Event()
+        # Set by the runner before the playbook starts; identity until then (no events yet).
+        self.redact: Callable[[Any], Any] = lambda value: value
         self.thread = threading.Thread(target=self._loop, name=f"job-{job_id}-events", daemon=True)
         self.thread.start()
 
@@ -132,7 +136,7 @@ class EventWriter:
             counter = int(event["counter"])
             if counter not in self.seen:
                 self.seen.add(counter)
-                rows.append(to_row(self.job_id, event))
+                rows.append(to_row(self.job_id, self.redact(event)))
         if not rows:
             return
         size = sum(len(r["stdout"].encode()) + (1 if r["stdout"] else 0) for r in rows)

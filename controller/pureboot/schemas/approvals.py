@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from ..models import APPROVAL_STATUSES
-from .common import short_text
+from .common import StrictBoolean, short_text
 
 
 class ApprovalInput(ma.Schema):
@@ -18,7 +18,7 @@ class ApprovalInput(ma.Schema):
                                  metadata={"description": "id of the target (e.g. the node id)"})
     payload = ma.fields.Dict(keys=ma.fields.String(), load_default=dict)
     reason = short_text(2048, 1, required=True)
-    dry_run = ma.fields.Boolean(load_default=False, metadata={"description": "only tell what would happen"})
+    dry_run = StrictBoolean(load_default=False, metadata={"description": "only tell what would happen"})
 
 
 class DecisionInput(ma.Schema):
@@ -57,12 +57,12 @@ class ApprovalOutput(ma.Schema):
 
 
 class DryRunOutput(ma.Schema):
-    dry_run = ma.fields.Boolean()
+    dry_run = StrictBoolean()
     action = ma.fields.String()
     target_type = ma.fields.String()
     target_id = ma.fields.String(allow_none=True)
     payload = ma.fields.Dict()
     summary = ma.fields.String()
-    approval_required = ma.fields.Boolean()
+    approval_required = StrictBoolean()
     approver_roles = ma.fields.List(ma.fields.String())
     expires_in = ma.fields.Integer(allow_none=True)

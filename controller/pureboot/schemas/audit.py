@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from .common import short_text
+from .common import StrictBoolean, short_text
 
 
 class AuditOutput(ma.Schema):
@@ -23,7 +23,7 @@ class AuditOutput(ma.Schema):
 
 
 class VerifyOutput(ma.Schema):
-    ok = ma.fields.Boolean(required=True)
+    ok = StrictBoolean(required=True)
     checked = ma.fields.Integer(required=True)
     first_seq = ma.fields.Integer(allow_none=True)
     last_seq = ma.fields.Integer(allow_none=True)

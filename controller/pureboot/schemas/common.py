@@ -12,6 +12,16 @@ from ..shared import mac
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$", re.I)
 
 
+class StrictBoolean(ma.fields.Boolean):
+    """JSON bodies: only true/false. marshmallow's Boolean also takes 0, 1, "yes", "on" ...,
+    which the OpenAPI document (type: boolean) forbids. Query strings keep ma.fields.Boolean."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 class MacAddress(ma.fields.String):
     """Accepts any common MAC spelling, stores and returns aa:bb:cc:dd:ee:ff."""
 

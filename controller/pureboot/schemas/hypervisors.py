@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask import url_for
 
 from ..models import PROVIDERS
-from .common import short_text
+from .common import StrictBoolean, short_text
 
 
 class HypervisorInput(ma.Schema):
@@ -22,7 +22,7 @@ class HypervisorInput(ma.Schema):
     password = ma.fields.String(load_only=True, allow_none=True, validate=ma.validate.Length(min=1, max=4096),
                                 metadata={"description": "write-only, stored encrypted; on PATCH a change "
                                           "needs four-eye approval (202)"})
-    verify_tls = ma.fields.Boolean()
+    verify_tls = StrictBoolean()
     options = ma.fields.Dict(keys=ma.fields.String())
     description = short_text(4096, allow_none=True)
 
@@ -41,7 +41,7 @@ class HypervisorOutput(ma.Schema):
     endpoint = ma.fields.String()
     username = ma.fields.String(allow_none=True)
     has_password = ma.fields.Function(lambda h: h.password_encrypted is not None)
-    verify_tls = ma.fields.Boolean()
+    verify_tls = StrictBoolean()
     options = ma.fields.Dict()
     description = ma.fields.String(allow_none=True)
     created_at = ma.fields.DateTime()

@@ -7,7 +7,7 @@ from flask import url_for
 
 from ..jobs.service import redact
 from ..models.job import JOB_STATUSES
-from .common import short_text
+from .common import StrictBoolean, short_text
 
 NAME = ma.validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,127}$",
                           error="letters, digits, space, '.', '_' and '-' (max 128)")
@@ -29,12 +29,12 @@ class JobTemplateInput(ma.Schema):
     forks = ma.fields.Integer(validate=ma.validate.Range(min=1, max=200))
     timeout = ma.fields.Integer(validate=ma.validate.Range(min=0, max=86400))
     verbosity = ma.fields.Integer(validate=ma.validate.Range(min=0, max=5))
-    ask_extra_vars_on_launch = ma.fields.Boolean()
-    ask_limit_on_launch = ma.fields.Boolean()
-    ask_inventory_on_launch = ma.fields.Boolean()
-    ask_forks_on_launch = ma.fields.Boolean()
-    ask_timeout_on_launch = ma.fields.Boolean()
-    ask_verbosity_on_launch = ma.fields.Boolean()
+    ask_extra_vars_on_launch = StrictBoolean()
+    ask_limit_on_launch = StrictBoolean()
+    ask_inventory_on_launch = StrictBoolean()
+    ask_forks_on_launch = StrictBoolean()
+    ask_timeout_on_launch = StrictBoolean()
+    ask_verbosity_on_launch = StrictBoolean()
 
 
 class JobTemplatePatch(JobTemplateInput):
@@ -59,12 +59,12 @@ class JobTemplateOutput(ma.Schema):
     forks = ma.fields.Integer()
     timeout = ma.fields.Integer()
     verbosity = ma.fields.Integer()
-    ask_extra_vars_on_launch = ma.fields.Boolean()
-    ask_limit_on_launch = ma.fields.Boolean()
-    ask_inventory_on_launch = ma.fields.Boolean()
-    ask_forks_on_launch = ma.fields.Boolean()
-    ask_timeout_on_launch = ma.fields.Boolean()
-    ask_verbosity_on_launch = ma.fields.Boolean()
+    ask_extra_vars_on_launch = StrictBoolean()
+    ask_limit_on_launch = StrictBoolean()
+    ask_inventory_on_launch = StrictBoolean()
+    ask_forks_on_launch = StrictBoolean()
+    ask_timeout_on_launch = StrictBoolean()
+    ask_verbosity_on_launch = StrictBoolean()
     created = ma.fields.DateTime(attribute="created_at")
     modified = ma.fields.DateTime(attribute="updated_at")
 
@@ -118,12 +118,12 @@ class JobOutput(ma.Schema):
     finished = ma.fields.DateTime(allow_none=True)
     elapsed = ma.fields.Float()
     job_explanation = ma.fields.String()
-    event_processing_finished = ma.fields.Boolean()
+    event_processing_finished = StrictBoolean()
     event_count = ma.fields.Integer()
     stdout_bytes = ma.fields.Integer()
     stdout_lines = ma.fields.Integer()
-    events_pruned = ma.fields.Boolean()
-    cancel_requested = ma.fields.Boolean()
+    events_pruned = StrictBoolean()
+    cancel_requested = StrictBoolean()
     node = ma.fields.Integer(attribute="node_id", allow_none=True)
     purpose = ma.fields.String()
     relaunch_of = ma.fields.Integer(allow_none=True)
@@ -145,8 +145,8 @@ class JobEventOutput(ma.Schema):
     play = ma.fields.String()
     task = ma.fields.String()
     role = ma.fields.String()
-    failed = ma.fields.Boolean()
-    changed = ma.fields.Boolean()
+    failed = StrictBoolean()
+    changed = StrictBoolean()
     stdout = ma.fields.String()
     start_line = ma.fields.Integer()
     end_line = ma.fields.Integer()

@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask import url_for
 
 from ..models import TEMPLATE_KINDS
-from .common import short_text
+from .common import StrictBoolean, short_text
 
 SHA256 = ma.validate.Regexp(r"^[0-9a-fA-F]{64}$", error="64 hex digits")
 
@@ -59,7 +59,7 @@ class TemplateOutput(ma.Schema):
     size = ma.fields.Integer(allow_none=True)
     filename = ma.fields.String(allow_none=True)
     location = ma.fields.String(allow_none=True)
-    stored = ma.fields.Boolean()
+    stored = StrictBoolean()
     download_url = ma.fields.Function(
         lambda t: url_for("templates.TemplateContent", template_id=t.id) if t.stored else t.location)
     created_at = ma.fields.DateTime()

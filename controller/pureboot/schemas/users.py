@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from ..models import ROLES
-from .common import short_text
+from .common import StrictBoolean, short_text
 
 USERNAME = ma.validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$",
                               error="letters, digits, '.', '_', '@', '-' (max 64)")
@@ -40,7 +40,7 @@ class UserInput(Strict):
                                 metadata={"description": "write-only; omit for externally authenticated users"})
     email = short_text(255, allow_none=True)
     full_name = short_text(255, allow_none=True)
-    active = ma.fields.Boolean()
+    active = StrictBoolean()
 
 
 class UserPatch(Strict):
@@ -48,7 +48,7 @@ class UserPatch(Strict):
     password = ma.fields.String(load_only=True, validate=PASSWORD)
     email = short_text(255, allow_none=True)
     full_name = short_text(255, allow_none=True)
-    active = ma.fields.Boolean()
+    active = StrictBoolean()
 
 
 class UserOutput(ma.Schema):
@@ -56,7 +56,7 @@ class UserOutput(ma.Schema):
     username = ma.fields.String()
     role = ma.fields.String()
     source = ma.fields.String()
-    active = ma.fields.Boolean()
+    active = StrictBoolean()
     email = ma.fields.String(allow_none=True)
     full_name = ma.fields.String(allow_none=True)
     has_password = ma.fields.Function(lambda u: bool(u.password_hash))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from ..services.webhooks import EVENT_TYPES
-from .common import short_text
+from .common import StrictBoolean, short_text
 
 
 class WebhookInput(ma.Schema):
@@ -18,7 +18,7 @@ class WebhookInput(ma.Schema):
                                  metadata={"description": "empty: every event"})
     secret = short_text(4096, minimum=8, load_only=True, allow_none=True,
                         metadata={"description": "HMAC-SHA256 key; write-only, never returned"})
-    active = ma.fields.Boolean()
+    active = StrictBoolean()
     max_attempts = ma.fields.Integer(validate=ma.validate.Range(min=1, max=20))
 
 
@@ -33,7 +33,7 @@ class WebhookOutput(ma.Schema):
     url = ma.fields.String()
     event_types = ma.fields.List(ma.fields.String())
     has_secret = ma.fields.Function(lambda w: w.secret_encrypted is not None)
-    active = ma.fields.Boolean()
+    active = StrictBoolean()
     max_attempts = ma.fields.Integer()
     last_status = ma.fields.String()
     last_delivery_at = ma.fields.DateTime(allow_none=True)

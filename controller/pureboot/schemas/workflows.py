@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask import url_for
 
 from ..task_types import validate_task
-from .common import short_text
+from .common import StrictBoolean, short_text
 
 NAME = ma.validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$",
                           error="letters, digits, '.', '_' and '-' (max 128), starting with a letter or digit")
@@ -32,7 +32,7 @@ class WorkflowInput(ma.Schema):
 
     name = ma.fields.String(required=True, validate=NAME)
     description = short_text(4096, allow_none=True)
-    active = ma.fields.Boolean()
+    active = StrictBoolean()
     tasks = TaskList(required=True, validate=ma.validate.Length(max=100))
     playbooks = ma.fields.Dict(keys=ma.fields.String(validate=ma.validate.OneOf(
         ["pre_install", "post_install", "deprovision", "migrate"])), values=ma.fields.String(),
@@ -58,7 +58,7 @@ class WorkflowVersionOutput(ma.Schema):
     tasks = ma.fields.Function(lambda v: [task_dump(t) for t in v.tasks])
     playbooks = ma.fields.Dict()
     variables = ma.fields.Dict()
-    in_use = ma.fields.Boolean(metadata={"description": "a node used it: frozen forever"})
+    in_use = StrictBoolean(metadata={"description": "a node used it: frozen forever"})
     created_at = ma.fields.DateTime()
 
 
@@ -70,7 +70,7 @@ class WorkflowOutput(ma.Schema):
         "nodes": url_for("nodes.NodeList", workflow=w.id)})
     name = ma.fields.String()
     description = ma.fields.String(allow_none=True)
-    active = ma.fields.Boolean()
+    active = StrictBoolean()
     version = ma.fields.Integer(attribute="latest_version")
     tasks = ma.fields.Function(lambda w: [task_dump(t) for t in w.current.tasks])
     playbooks = ma.fields.Function(lambda w: w.current.playbooks)

@@ -22,10 +22,11 @@ from typing import Any
 import requests
 from sqlalchemy import select
 
-from .. import crypto, events
+from .. import events
 from ..config import Settings
 from ..db import Database
 from ..models import Webhook, utcnow
+from ..secrets import SecretBox
 
 log = logging.getLogger("pureboot.webhooks")
 EVENT_TYPES = ("node", "node.state", "job", "job.status")
@@ -62,6 +63,10 @@ class Dispatcher:
         except queue.Full:
             log.error("webhook queue full; event %s (%s) not delivered", event["id"], event["type"])
 
+    def _box(self) -> SecretBox:
+        """Built per delivery: the key file may have been rotated since the last one."""
+        return SecretBox.for_settings(self.settings)
+
     def _loop(self) -> None:
         while (event := self.queue.get()) is not None:
             try:
@@ -79,7 +84,7 @@ class Dispatcher:
         headers = {"Content-Type": "application/json", "User-Agent": "PureBoot-Webhook",
                    "X-PureBoot-Event": event["type"], "X-PureBoot-Delivery": str(uuid.uuid4())}
         if secret_token:
-            headers["X-PureBoot-Signature-256"] = signature(crypto.decrypt(self.settings, secret_token), body)
+            headers["X-PureBoot-Signature-256"] = signature(self._box().decrypt(secret_token), body)
         outcome = ""
         for attempt in range(1, attempts + 1):
             headers["X-PureBoot-Attempt"] = str(attempt)

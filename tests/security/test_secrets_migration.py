@@ -1,0 +1,114 @@
+"""Migration 0007: webhook secrets and install keys stored under the old SECRET_KEY scheme
+are re-encrypted under SecretBox, and still open after an upgrade (and after a downgrade)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import pytest
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from pureboot.config import Settings
+from pureboot.migrate import current_revision, downgrade, upgrade
+from pureboot.models import Node, NodeKey, Webhook
+from pureboot.secrets import SecretBox
+
+HOOK_SECRET = "PLANTED-webhook-legacy-4411"
+INSTALL_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nlegacy-body-b3BlbnNzaC1r\n-----END OPENSSH PRIVATE KEY-----\n"
+
+
+def _legacy(secret_key: str) -> Fernet:
+    """The removed crypto.py's key, written out independently of the migration."""
+    digest = hashlib.sha256(b"pureboot-at-rest:" + secret_key.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url_at_0003(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+        upgrade(url, "0003")
+        yield url
+        return
+    from tests.support.postgres import TestDatabase
+    try:
+        database = TestDatabase()
+    except Exception as exc:  # noqa: BLE001 - any reason PostgreSQL cannot run
+        pytest.skip(f"PostgreSQL unavailable: {exc}")
+    url = database.url.replace("postgresql://", "postgresql+psycopg://")
+    upgrade(url, "0003")
+    yield url
+    database.drop()
+
+
+def _seed(url: str, legacy: Fernet) -> None:
+    """Rows as a 0003 controller wrote them (the models match the 0003 schema)."""
+    engine = create_engine(url)
+    with Session(engine) as session, session.begin():
+        node = Node(mac="52:54:00:00:07:01")
+        session.add_all([node, Webhook(name="old", url="http://127.0.0.1:9/h", event_types=[],
+                                       secret_encrypted=legacy.encrypt(HOOK_SECRET.encode())),
+                         Webhook(name="unsigned", url="http://127.0.0.1:9/u", event_types=[]),
+                         NodeKey(node=node, public_key="ssh-ed25519 AAAA x",
+                                 private_key_encrypted=legacy.encrypt(INSTALL_KEY.encode()))])
+    engine.dispose()
+
+
+def _tokens(url: str) -> tuple[bytes, bytes, str]:
+    engine = create_engine(url)
+    with Session(engine) as session:
+        hook = session.scalar(select(Webhook.secret_encrypted).where(Webhook.name == "old"))
+        key = session.scalar(select(NodeKey.private_key_encrypted))
+    with engine.connect() as conn:
+        revision = current_revision(conn)
+    engine.dispose()
+    return bytes(hook), bytes(key), revision
+
+
+def test_upgrade_reencrypts_legacy_secrets_under_secretbox_and_downgrade_reverts(url_at_0003, tmp_path):
+    settings = Settings(data_dir=str(tmp_path / "data"), database_url=url_at_0003, secret_key="old-app-key")
+    legacy = _legacy("old-app-key")
+    _seed(url_at_0003, legacy)
+    upgrade(url_at_0003, settings=settings)
+    hook, key, revision = _tokens(url_at_0003)
+    assert revision == "0007"
+    box = SecretBox.for_settings(settings)
+    assert box.decrypt(hook) == HOOK_SECRET and box.decrypt(key) == INSTALL_KEY
+    assert HOOK_SECRET.encode() not in hook and b"legacy-body" not in key
+    with pytest.raises(InvalidToken):  # really re-encrypted, not left in the old scheme
+        legacy.decrypt(hook)
+    upgrade(url_at_0003, settings=settings)  # at head: a no-op, nothing double-encrypted
+    assert box.decrypt(_tokens(url_at_0003)[0]) == HOOK_SECRET
+
+    downgrade(url_at_0003, "0003", settings=settings)
+    hook, key, revision = _tokens(url_at_0003)
+    assert revision == "0003"
+    assert legacy.decrypt(hook).decode() == HOOK_SECRET and legacy.decrypt(key).decode() == INSTALL_KEY
+
+
+def test_upgrade_reads_the_legacy_key_from_the_data_dir(url_at_0003, tmp_path):
+    """No PUREBOOT_SECRET_KEY: the app used <data_dir>/secret_key; so must the migration."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "secret_key").write_text("generated-key-in-file\n")
+    _seed(url_at_0003, _legacy("generated-key-in-file"))
+    settings = Settings(data_dir=str(data), database_url=url_at_0003)
+    upgrade(url_at_0003, settings=settings)
+    hook, key, _revision = _tokens(url_at_0003)
+    assert SecretBox.for_settings(settings).decrypt(key) == INSTALL_KEY
+
+
+@pytest.mark.parametrize("problem", ["no legacy key", "wrong legacy key"])
+def test_upgrade_refuses_without_the_old_key_and_changes_nothing(url_at_0003, tmp_path, problem):
+    _seed(url_at_0003, _legacy("old-app-key"))
+    before = _tokens(url_at_0003)
+    secret_key = "" if problem == "no legacy key" else "some-other-key"
+    settings = Settings(data_dir=str(tmp_path / "empty"), database_url=url_at_0003, secret_key=secret_key)
+    with pytest.raises(RuntimeError, match="PUREBOOT_SECRET_KEY") as raised:
+        upgrade(url_at_0003, settings=settings)
+    assert HOOK_SECRET not in str(raised.value)
+    assert _tokens(url_at_0003) == before  # still 0003, tokens untouched: can retry with the right key
+    assert not (tmp_path / "empty" / "secret_key").exists()  # no made-up legacy key was created
