@@ -27,12 +27,34 @@ def key_file(settings: Settings) -> Path:
     return Path(settings.data_dir) / KEY_FILE
 
 
-def _write_private(path: Path, text: str) -> None:
+def _write_temp(path: Path, text: str) -> Path:
+    """`text` in a fresh 0600 file next to `path` (same file system: link/rename are atomic)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(text)
-    os.chmod(path, 0o600)
+    return temp
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Replace `path` atomically: a reader sees the old key ring or the new one, never half."""
+    os.replace(_write_temp(path, text), path)
+
+
+def _create_key_file(path: Path) -> None:
+    """First use: the first process or thread to link its key wins; the others read that one.
+
+    A plain create-and-write would let two workers starting together each keep a different
+    key (the second truncating the first), and a reader could see an empty file.
+    """
+    temp = _write_temp(path, Fernet.generate_key().decode() + "\n")
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        pass
+    finally:
+        temp.unlink()
 
 
 def load_keys(settings: Settings) -> list[str]:
@@ -40,7 +62,7 @@ def load_keys(settings: Settings) -> list[str]:
         return [k.strip() for k in settings.secret_keys.split(",") if k.strip()]
     path = key_file(settings)
     if not path.exists():
-        _write_private(path, Fernet.generate_key().decode() + "\n")
+        _create_key_file(path)
     return [line.strip() for line in path.read_text().splitlines() if line.strip()]
 
 

@@ -4,6 +4,7 @@ import json
 import logging
 import os
 import stat
+import threading
 
 import pytest
 from click.testing import CliRunner
@@ -135,6 +136,26 @@ def test_key_file_is_private_and_env_keys_win(settings):
     assert len(keys) == 1 and mode == 0o600
     env_key = Fernet.generate_key().decode()
     assert load_keys(settings.with_overrides(secret_keys=f"{env_key},{keys[0]}")) == [env_key, keys[0]]
+
+
+def test_first_use_by_racing_workers_makes_one_key(tmp_path):
+    """Workers starting together on a fresh data directory must agree on one key."""
+    from concurrent.futures import ThreadPoolExecutor
+    from dataclasses import replace
+
+    from pureboot.config import Settings
+
+    settings = replace(Settings(), data_dir=str(tmp_path), secret_keys="")
+    barrier = threading.Barrier(16)
+
+    def first_use(_):
+        barrier.wait()
+        return tuple(load_keys(settings))
+
+    with ThreadPoolExecutor(16) as pool:
+        rings = set(pool.map(first_use, range(16)))
+    assert len(rings) == 1 and len(next(iter(rings))) == 1
+    assert [p.name for p in tmp_path.iterdir()] == [key_file(settings).name]  # no temp files left
 
 
 def test_rotate_reencrypts_everything_and_old_key_can_go(app, client, db, settings, monkeypatch):
