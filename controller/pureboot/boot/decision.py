@@ -20,8 +20,9 @@
 A caller that already holds a valid node token (the running agent asking for its tasks)
 keeps its token: nothing is rotated. An inventory boot (mode "inventory", MAAS'
 "commissioning") runs only the agent's inventory task; its token may only fetch
-/api/v1/next and post the inventory (services/inventory.py). Rule C holds by construction: no row of the table
-moves a node into pending; only an admin's transition does.
+/api/v1/next and post the inventory (services/inventory.py). "Facts" means the node's
+hardware carries the collected marker (services/inventory.py). Rule C holds by
+construction: no row of the table moves a node into pending; only an admin's transition does.
 """
 
 from __future__ import annotations
