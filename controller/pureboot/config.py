@@ -32,6 +32,8 @@ class Settings:
     threads: int = 8
     log_level: str = "INFO"
     discovery: bool = True  # register unknown MACs as discovered (PRD Rule E)
+    # A discovered node boots the agent once to inventory its hardware, then does this.
+    discovery_after_inventory: str = "poweroff"  # poweroff | reboot
     # Boot and check-in (PRD 6.3).
     install_timeout: int = 1800  # seconds in installing before the watchdog fails the node
     watchdog_interval: int = 60  # seconds between watchdog sweeps in `pureboot serve`; 0: off
@@ -104,6 +106,12 @@ class Settings:
         return replace(self, **_coerce(overrides))
 
 
+#: Settings that take one of a few words.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "discovery_after_inventory": ("poweroff", "reboot"),
+}
+
+
 def _coerce(values: Mapping[str, Any]) -> dict[str, Any]:
     known = {f.name: f for f in fields(Settings)}
     unknown = sorted(set(values) - set(known))
@@ -118,6 +126,8 @@ def _coerce(values: Mapping[str, Any]) -> dict[str, Any]:
             raise ValueError(f"setting {key} must be true or false, got {value!r}")
         if kind is int and (not isinstance(value, int) or isinstance(value, bool)):
             raise ValueError(f"setting {key} must be an integer, got {value!r}")
+        if key in CHOICES and value not in CHOICES[key]:
+            raise ValueError(f"setting {key} must be one of {', '.join(CHOICES[key])}, got {value!r}")
         out[key] = kind(value) if kind is str else value
     return out
 

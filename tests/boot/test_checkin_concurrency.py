@@ -7,6 +7,7 @@ import threading
 from sqlalchemy import func, select
 
 from pureboot.models import Node, NodeEvent
+from pureboot.services import tokens
 from pureboot.services.checkin import BootRequest, check_in
 
 from .conftest import MAC, register
@@ -37,9 +38,14 @@ def _race(db, discovery=True):
 def test_same_unknown_mac_registers_once(db):
     results, errors = _race(db)
     assert errors == [] and len(results) == RACERS
-    assert {r.decision.action for r in results} == {"discover"}
+    # every racer is sent to the inventory (agent) with a token; the last rotation wins
+    assert {(r.decision.action, r.decision.mode) for r in results} == {("agent", "inventory")}
+    assert all(r.token for r in results)
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Node)) == 1
+        node = session.scalars(select(Node)).one()
+        assert node.state == "discovered"
+        assert node.install_token_hash in {tokens.token_hash(r.token) for r in results}
 
 
 def test_pending_node_starts_one_install(client, db, workflow):

@@ -7,9 +7,9 @@ from pureboot.lifecycle import State
 
 TABLE = [
     # state, discovery, action, register, transition, token
-    (None, True, "discover", True, None, "none"),
+    (None, True, "agent", True, None, "rotate"),
     (None, False, "ignore", False, None, "none"),
-    ("discovered", True, "discover", False, None, "none"),
+    ("discovered", True, "discover", False, None, "none"),  # facts collected
     ("pending", True, "install", False, "installing", "mint"),
     ("installing", True, "install", False, None, "rotate"),
     ("installed", True, "local", False, None, "none"),
@@ -27,6 +27,28 @@ def test_decision_table(state, discovery, action, register, transition, token):
     assert (decision.action, decision.register, decision.transition, decision.token) == \
         (action, register, transition, token)
     assert decision.reason
+
+
+def test_discovered_without_facts_boots_the_agent_to_inventory():
+    decision = decide("discovered", discovery=True, inventoried=False)
+    assert (decision.action, decision.mode, decision.token, decision.transition) == \
+        ("agent", "inventory", "rotate", None)
+    assert decision.boots_network and "inventory" in decision.reason
+    # the agent asking for its tasks keeps its token and stays in inventory mode
+    held = decide("discovered", discovery=False, inventoried=False, has_token=True)
+    assert (held.action, held.mode, held.token) == ("agent", "inventory", "keep")
+
+
+def test_unknown_mac_inventories_on_its_first_boot():
+    decision = decide(None, discovery=True)
+    assert decision.register and decision.mode == "inventory" and decision.action == "agent"
+
+
+def test_inventory_mode_only_for_discovered():
+    for state in State:
+        if state != State.DISCOVERED:
+            assert decide(state.value, discovery=True, inventoried=False).mode is None
+            assert decide(state.value, discovery=True, inventoried=False) == decide(state.value, discovery=True)
 
 
 def test_every_lifecycle_state_has_a_row():

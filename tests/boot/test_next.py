@@ -14,15 +14,18 @@ def _node(db, mac=MAC):
         return session.scalars(select(Node).where(Node.mac == mac)).one()
 
 
-def test_unknown_mac_is_registered_discovered_and_boots_local(client, db):
+def test_unknown_mac_is_registered_discovered_and_boots_the_agent_to_inventory(client, db):
     body = client.get("/api/v1/next?mac=52-54-00-12-34-56&arch=x86_64&firmware=uefi&serial=ABC").get_json()
-    assert body["action"] == "discover" and body["state"] == "discovered"
-    assert body["kernel"] is None and "token" not in body
+    assert body["action"] == "agent" and body["state"] == "discovered"
+    assert body["kernel"].endswith("/boot/agent/vmlinuz") and f"pureboot.token={body['token']}" in body["cmdline"]
     node = _node(db)
     assert (node.firmware, node.arch, node.serial) == ("uefi", "x86_64", "ABC")
     assert node.last_seen_at is not None
-    # a second boot does not register it twice
-    assert client.get(f"/api/v1/next?mac={MAC}").get_json()["node_id"] == body["node_id"]
+    assert node.install_token_hash == hashlib.sha256(body["token"].encode()).hexdigest()
+    # a second boot (inventory not posted yet) does not register it twice; last booter wins
+    again = client.get(f"/api/v1/next?mac={MAC}").get_json()
+    assert again["node_id"] == body["node_id"] and again["token"] != body["token"]
+    assert client.get("/api/v1/next", headers=bearer(body["token"])).status_code == 401
 
 
 def test_discovery_off_ignores_unknown_and_registers_nothing(make_app, db):

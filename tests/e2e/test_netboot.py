@@ -8,7 +8,12 @@ full DHCP so the lab needs no other server) and three VMs:
   with a per-node token, write a disk image, report `installed`, reboot, and then boot
   their own disk on the controller's "boot local" answer (BIOS: sanboot 0x80; UEFI:
   GRUB local-boot image that chainloads the disk's ESP);
-* an unknown VM, which the controller registers as discovered and sends to its disk.
+* an unknown VM, which the controller registers as discovered and sends to the agent for
+  its inventory (this site has no agent: iPXE falls back to the disk).
+
+And the discovery inventory (issue 4): an unknown BIOS VM with a blank disk is registered
+discovered on its first boot, boots the real agent (built from Debian packages), posts its
+hardware facts, powers off; its second boot is sent to its disk.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -85,7 +91,8 @@ def _tools_missing() -> str | None:
 
 
 @pytest.fixture
-def site(netlab, debian_kernel, tmp_path):
+def site(request, netlab, debian_kernel, tmp_path):
+    """Controller + boot service (full DHCP); with the agent when the test asks for `agent_build`."""
     missing = _tools_missing()
     if missing:
         pytest.skip(missing)
@@ -101,7 +108,10 @@ def site(netlab, debian_kernel, tmp_path):
     env = dict(os.environ, PYTHONPATH=f"{ROOT / 'controller'}:{ROOT}", PUREBOOT_DATA_DIR=str(tmp_path / "data"),
                PUREBOOT_LISTEN=f"{netlab.server_ip}:{PORT}", PUREBOOT_PUBLIC_URL=url, PUREBOOT_WORKERS="1",
                PUREBOOT_BOOT_FILES_DIR=str(tftp), PUREBOOT_SECRET_KEY="e2e",
-               PUREBOOT_RATE_LIMITS_ENABLED="false", PUREBOOT_AUTH_REQUIRED="false")
+               PUREBOOT_RATE_LIMITS_ENABLED="false", PUREBOOT_AUTH_REQUIRED="false",
+               PUREBOOT_AGENT_CMDLINE="console=ttyS0")
+    if "agent_build" in request.fixturenames:  # served at /boot/agent/ from <data_dir>/agent
+        shutil.copytree(request.getfixturevalue("agent_build"), tmp_path / "data" / "agent")
     cli = [sys.executable, "-m", "pureboot.cli"]
     subprocess.run(cli + ["db", "upgrade"], env=env, check=True, capture_output=True)
     logs = {name: open(tmp_path / f"{name}.log", "wb") for name in ("controller", "boot")}
@@ -162,7 +172,7 @@ def test_bios_and_uefi_install_then_boot_disk_and_unknown_is_discovered(site, ne
 
     stranger = vm_factory(netlab, name="unknown", firmware="bios", boot=("net",))
     stranger.start()
-    stranger.wait_for(r"PureBoot: discover", timeout=300)
+    stranger.wait_for(r"PureBoot: agent: unknown MAC", timeout=300)
     stranger.stop()
     found = _api(site, "GET", f"/api/v1/nodes?mac={stranger.mac}")["results"]
     assert len(found) == 1 and found[0]["state"] == "discovered"
@@ -177,3 +187,51 @@ def test_bios_and_uefi_install_then_boot_disk_and_unknown_is_discovered(site, ne
     vms["uefi"].wait_for(r"tftp://\S+/grub/localboot-x64\.efi", timeout=600)
     vms["uefi"].wait_for(UEFI_MARKER, timeout=120)
     print("controller killed: both VMs booted their disks through the boot service alone")
+
+
+def _wait_inventory(site, mac, vm, timeout):
+    """Poll the registry until the node with `mac` has its inventory; fails early if the VM dies
+    without one."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = _api(site, "GET", f"/api/v1/nodes?mac={mac}")["results"]
+        if found and found[0]["hardware"].get("inventoried_at"):
+            return found[0]
+        if time.monotonic() > deadline or not vm.running:
+            raise AssertionError(f"no inventory for {mac} ({found})\n{vm.tail()}")
+        time.sleep(0.5)
+
+
+def test_unknown_bios_vm_is_inventoried_then_boots_local(site, netlab, vm_factory, agent_build, tmp_path):
+    system_uuid = str(uuid.uuid4())
+    disk_mib = 96
+    vm = vm_factory(netlab, name="inventory", firmware="bios", boot=("net", "disk"), memory=768,
+                    disk=blank_disk(tmp_path / "inventory.img", f"{disk_mib}M"), extra_args=["-uuid", system_uuid])
+    assert _api(site, "GET", f"/api/v1/nodes?mac={vm.mac}")["results"] == []
+    vm.start()
+    started = time.monotonic()
+    vm.wait_for(r"PureBoot: agent: unknown MAC: registered as discovered", timeout=300)
+    node = _wait_inventory(site, vm.mac, vm, timeout=600)
+    print(f"inventory: power-on -> inventory posted {time.monotonic() - started:.1f}s")
+    assert vm.wait_exit(120) == 0  # discovery_after_inventory: poweroff (QEMU exits)
+    print(f"inventory: power-on -> powered off {time.monotonic() - started:.1f}s")
+
+    first = vm.serial()
+    assert first.count("pureboot: agent ") == 1 and "state=discovered action=agent" in first
+    hardware = node["hardware"]
+    assert node["state"] == "discovered" and hardware["firmware"] == "bios"
+    assert vm.mac in [nic["mac"] for nic in hardware["nics"]]
+    assert [disk["size_bytes"] for disk in hardware["disks"]] == [disk_mib << 20]
+    assert hardware["dmi"]["uuid"] == system_uuid
+    assert hardware["memory_bytes"] > 500e6 and hardware["cpu"]["threads"] == 1
+    events = _api(site, "GET", f"/api/v1/nodes/{node['id']}/events?order_by=id")["results"]
+    assert [(e["action"], e["actor"]) for e in events] == [("register", "boot"), ("inventory", "node")]
+
+    # Second boot: facts known, no workflow: the disk, not the agent.
+    vm.start()
+    vm.wait_for(r"PureBoot: discover: discovered: hardware inventoried", timeout=300)
+    vm.wait_for(r"Booting from SAN device 0x80", timeout=120)
+    vm.stop()
+    assert "pureboot: agent" not in vm.serial()
+    events = _api(site, "GET", f"/api/v1/nodes/{node['id']}/events?order_by=id")["results"]
+    assert [e["action"] for e in events] == ["register", "inventory"]

@@ -35,6 +35,7 @@ EXPECTED = {
     ("GET", "/api/v1/nodes/{node_id}/state"): ALL,
     ("PATCH", "/api/v1/nodes/{node_id}/state"): {"operator", "admin"},
     ("GET", "/api/v1/nodes/{node_id}/events"): ALL,
+    ("POST", "/api/v1/nodes/{node_id}/inventory"): {"operator", "admin"},
     ("POST", "/api/v1/nodes/{node_id}/approve"): {"admin"},
     ("GET", "/api/v1/workflows"): READERS,
     ("POST", "/api/v1/workflows"): {"operator", "admin"},

@@ -5,7 +5,8 @@
 `netlab` gives a fresh :class:`NetLab` per test (prefix from the test's package:
 override with ``@pytest.mark.netlab_prefix("pb-boot")``), torn down even when the
 test fails; `vm_factory` makes :class:`VM` objects that are stopped at the end;
-`debian_kernel` is the session-wide cached kernel. Each skips with the reason when
+`debian_kernel` is the session-wide cached kernel; `agent_build` the deploy agent, built
+once per session (its Debian packages cached in ~/.cache/pureboot). Each skips with the reason when
 the machine cannot run it (not root, no `ip`, no qemu, no OVMF).
 """
 
@@ -16,7 +17,7 @@ import pytest
 from . import bootenv, qemu
 from . import netlab as _netlab
 
-__all__ = ["netlab", "vm_factory", "debian_kernel", "require_qemu", "require_uefi"]
+__all__ = ["netlab", "vm_factory", "debian_kernel", "agent_build", "require_qemu", "require_uefi"]
 
 
 def _skip_if(reason: str | None) -> None:
@@ -72,3 +73,16 @@ def debian_kernel():
         return bootenv.debian_kernel()
     except RuntimeError as exc:
         pytest.skip(f"cannot fetch the Debian kernel: {exc}")
+
+
+@pytest.fixture(scope="session")
+def agent_build(tmp_path_factory):
+    """The directory with the built agent (vmlinuz, initrd.img, manifest.json)."""
+    _skip_if(bootenv.unavailable_reason())
+    from pureboot.agent.builder import build
+    output = tmp_path_factory.mktemp("agent") / "agent"
+    try:
+        build(output)
+    except RuntimeError as exc:
+        pytest.skip(f"cannot build the agent: {exc}")
+    return output

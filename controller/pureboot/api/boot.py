@@ -126,11 +126,14 @@ class Report(MethodView):
     @blp.response(200, description="the node's state and progress after the report")
     @blp.alt_response(401, description="missing or invalid node token; nothing changed")
     @blp.alt_response(403, description="node_id does not match the token's node")
-    @blp.alt_response(409, description="this status is not possible in the node's state")
+    @blp.alt_response(409, description="this status is not possible in the node's state, or the "
+                      "discovered node's inventory was already stored")
     def post(self):
-        """Report install/wipe progress, logs and results (Authorization: Bearer <node token>)"""
+        """Report install/wipe progress, logs and results, or a discovered node's inventory
+        (Authorization: Bearer <node token>)"""
         session = get_session()
-        node = tokens.verify_node_token(session, tokens.bearer_token(request.headers.get("Authorization")))
+        node = tokens.verify_node_token(session, tokens.bearer_token(request.headers.get("Authorization")),
+                                        tokens.BOOT_STATES)
         if (request.content_length or 0) > REPORT_MAX_BYTES:
             raise Invalid(f"report larger than {REPORT_MAX_BYTES} bytes")
         body = request.get_json(silent=True)

@@ -17,7 +17,7 @@ from ..schemas.approvals import ApprovalOutput, DryRunArgs
 from ..schemas.common import MacAddress
 from ..schemas.nodes import NodeEventOutput, NodeInput, NodeOutput, NodePatch, NodeStateInfo, StateChange
 from ..services import approvals as approval_service
-from ..services import audit
+from ..services import audit, inventory
 from ..services import nodes as service
 from ..services.nodes import TransitionContext
 from .actor import current_actor
@@ -158,6 +158,20 @@ def _state_dry_run(session, node, data, action, params) -> dict:
             "payload": {"from_state": source, "to_state": data["state"], **params},
             "summary": f"node {node.id}: {source} -> {data['state']} ({step.action})", "approval_required": False,
             "approver_roles": [], "expires_in": None}
+
+
+@blp.route("/<int:node_id>/inventory")
+class NodeInventory(MethodView):
+    @blp.response(200, NodeOutput)
+    @blp.alt_response(409, description="the node is not discovered (only discovered nodes are inventoried)")
+    def post(self, node_id):
+        """Ask for a fresh hardware inventory: the node's next network boot runs the agent's inventory"""
+        session = get_session()
+        node = service.get_node(session, node_id)
+        inventory.request_inventory(session, node, current_actor())
+        audit.record("node.inventory", target=("node", node.id), details={"state": node.state}, session=session)
+        service.save(session, node)
+        return node
 
 
 @blp.route("/<int:node_id>/events")

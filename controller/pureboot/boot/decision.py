@@ -4,9 +4,10 @@
 
     node state       action     side effect                       why
     ---------------  ---------  --------------------------------  ---------------------------------
-    (unknown MAC)    discover   register as discovered            discovery on: admin decides later
+    (unknown MAC)    agent      register as discovered, rotate    discovery on: inventory it now
     (unknown MAC)    ignore     -                                 discovery off
-    discovered       discover   -                                 no workflow yet: boot local / wait
+    discovered       agent      rotate token (inventory scope)    no hardware facts yet: inventory
+    discovered+facts discover   -                                 no workflow yet: boot local / wait
     pending          install    -> installing, mint token         the admin asked for this install
     installing       install    rotate token                      the install restarted (Rule A)
     installed        local      -                                 Rule B: boot the local disk
@@ -17,13 +18,16 @@
     migrating        agent      rotate token                      the agent images the disks
 
 A caller that already holds a valid node token (the running agent asking for its tasks)
-keeps its token: nothing is rotated. Rule C holds by construction: no row of the table
-moves a node into pending; only an admin's transition does.
+keeps its token: nothing is rotated. An inventory boot (mode "inventory", MAAS'
+"commissioning") runs only the agent's inventory task; its token may only fetch
+/api/v1/next and post the inventory (services/inventory.py). "Facts" means the node's
+hardware carries the collected marker (services/inventory.py). Rule C holds by
+construction: no row of the table moves a node into pending; only an admin's transition does.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..lifecycle import PROVISIONING_STATES
 
@@ -32,6 +36,8 @@ ACTIONS = (INSTALL, LOCAL, DISCOVER, IGNORE, AGENT)
 
 # Token handling per decision.
 MINT, ROTATE, KEEP, NONE = "mint", "rotate", "keep", "none"
+# What an agent boot is for: None (the workflow's tasks) or INVENTORY (hardware facts only).
+INVENTORY = "inventory"
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,7 @@ class Decision:
     register: bool = False  # create the node (state discovered)
     transition: str | None = None  # target state to move the node to now
     token: str = NONE  # MINT (via the transition's effect), ROTATE, KEEP or NONE
+    mode: str | None = None  # INVENTORY: the agent only inventories (discovered nodes)
 
     @property
     def boots_network(self) -> bool:
@@ -49,7 +56,8 @@ class Decision:
 
 
 _TABLE: dict[str, Decision] = {
-    "discovered": Decision(DISCOVER, "discovered: waiting for an admin to assign a workflow; booting local"),
+    "discovered": Decision(DISCOVER, "discovered: hardware inventoried, waiting for an admin to assign "
+                           "a workflow; booting local"),
     "pending": Decision(INSTALL, "pending: starting the install the admin asked for",
                         transition="installing", token=MINT),
     "installing": Decision(INSTALL, "installing: the install boots again", token=ROTATE),
@@ -60,24 +68,29 @@ _TABLE: dict[str, Decision] = {
     "deprovisioning": Decision(AGENT, "deprovisioning: boot the agent to wipe the disks", token=ROTATE),
     "migrating": Decision(AGENT, "migrating: boot the agent to image the disks", token=ROTATE),
 }
-_UNKNOWN_DISCOVER = Decision(DISCOVER, "unknown MAC: registered as discovered; booting local",
-                             register=True)
+_INVENTORY = Decision(AGENT, "discovered: boot the agent to inventory the hardware", token=ROTATE,
+                      mode=INVENTORY)
+_UNKNOWN_DISCOVER = Decision(AGENT, "unknown MAC: registered as discovered; booting the agent to inventory it",
+                             register=True, token=ROTATE, mode=INVENTORY)
 _UNKNOWN_IGNORE = Decision(IGNORE, "unknown MAC and discovery is off: ignored")
 
 
-def decide(state: str | None, *, discovery: bool, has_token: bool = False) -> Decision:
+def decide(state: str | None, *, discovery: bool, has_token: bool = False,
+           inventoried: bool = True) -> Decision:
     """The decision for a node in `state` (None: MAC not registered).
 
     `has_token`: the caller authenticated with the node's valid token, so the token
     it holds must keep working (no rotation, no new install).
+    `inventoried`: the node's hardware facts were collected (matters for discovered only).
     """
     if state is None:
         return _UNKNOWN_DISCOVER if discovery else _UNKNOWN_IGNORE
-    decision = _TABLE.get(state)
+    decision = _INVENTORY if state == "discovered" and not inventoried else _TABLE.get(state)
     if decision is None:
         return Decision(IGNORE, f"{state}: no boot rule for this state")
     if has_token and decision.token in (ROTATE, MINT):
-        return Decision(decision.action, decision.reason + " (token holder: token kept)", token=KEEP)
+        return replace(decision, reason=decision.reason + " (token holder: token kept)", token=KEEP,
+                       transition=None, register=False)
     return decision
 
 

@@ -1,9 +1,9 @@
 """The boot specification handed to a node: PRD 8.3's JSON, built from the decision.
 
 Kernel, initrd, cmdline and autoinstall come from the workflow version's ``pxe_boot``
-task; the agent boot (deprovision, migrate, image workflows without ``pxe_boot``) uses
-the agent kernel from the settings. Relative paths are served by the controller under
-``/boot/files/``; full URLs are used as they are.
+task; the agent boot (deprovision, migrate, image workflows without ``pxe_boot``, the
+inventory of a discovered node) uses the agent kernel from the settings. Relative paths
+are served by the controller under ``/boot/files/``; full URLs are used as they are.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 
 from ..config import Settings
 from ..models import Node
-from ..services import phone_home
-from .decision import INSTALL, KEEP, Decision
+from ..services import inventory, phone_home
+from .decision import INSTALL, INVENTORY, KEEP, Decision
 
 
 def file_url(settings: Settings, value: str | None) -> str | None:
@@ -41,6 +41,8 @@ def build_spec(settings: Settings, node: Node | None, decision: Decision,
     """The /api/v1/next body. `token` is included only when it was just minted/rotated."""
     version = node.workflow_version if node is not None else None
     tasks = [_task_dump(t) for t in version.tasks] if version is not None else []
+    if decision.mode == INVENTORY:  # whatever workflow is set, an inventory boot only inventories
+        version, tasks = None, inventory.agent_tasks(settings)
     spec: dict[str, Any] = {
         "action": decision.action, "reason": decision.reason,
         "node_id": node.id if node else None, "state": node.state if node else None,

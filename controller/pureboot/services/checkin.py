@@ -21,8 +21,8 @@ from ..boot.decision import MINT, ROTATE, Decision, decide
 from ..errors import Conflict, Unauthorized
 from ..models import Node, utcnow
 from ..shared import mac as macs
+from . import inventory, tokens
 from . import nodes as node_service
-from . import tokens
 
 log = logging.getLogger("pureboot.boot")
 ATTEMPTS = 5
@@ -80,17 +80,18 @@ def check_in(session: Session, request: BootRequest, *, discovery: bool,
 
 
 def _token_holder(session: Session, request: BootRequest, bearer: str) -> CheckIn:
-    node = tokens.verify_node_token(session, bearer)
+    node = tokens.verify_node_token(session, bearer, tokens.BOOT_STATES)
     if request.mac and macs.normalize_mac(request.mac) != node.mac:
         raise Unauthorized("a valid node token is required (Authorization: Bearer <token>)")
     _touch(session, node)
     session.commit()
-    return CheckIn(node, decide(node.state, discovery=False, has_token=True))
+    return CheckIn(node, decide(node.state, discovery=False, has_token=True,
+                                inventoried=inventory.collected(node)))
 
 
 def _apply(session: Session, request: BootRequest, discovery: bool, peek: bool) -> CheckIn:
     node = node_service.find_by_mac(session, request.mac)
-    decision = decide(node.state if node else None, discovery=discovery)
+    decision = decide(node.state if node else None, discovery=discovery, inventoried=inventory.collected(node))
     if peek:
         return CheckIn(node, decision)
     token = None
@@ -101,10 +102,10 @@ def _apply(session: Session, request: BootRequest, discovery: bool, peek: bool) 
         ctx = node_service.TransitionContext("boot", decision.reason)
         node_service.transition(session, node, decision.transition, ctx, commit=False)
         token = ctx.params.get("install_token") if decision.token == MINT else None
-    elif decision.token == ROTATE:
-        token = tokens.rotate_token(session, node)
     if node is not None:
         session.flush()
+        if decision.token == ROTATE:  # after the flush: a node registered just now has its row
+            token = tokens.rotate_token(session, node)
         _touch(session, node)
     session.commit()
     return CheckIn(node, decision, token)

@@ -105,6 +105,11 @@ def transition(session: Session, node: Node, target: str, ctx: TransitionContext
     return event
 
 
+def save(session: Session, node: Node) -> None:
+    """Commit a change of `node`; someone else's concurrent change of it becomes a 409."""
+    _write(session, node, session.commit)
+
+
 def _write(session: Session, node: Node, write) -> None:
     """Flush or commit; a concurrent change of the node (version mismatch) becomes a 409."""
     try:

@@ -2,7 +2,8 @@
 
 The caller is authenticated by its node token before anything here runs. Each status
 is allowed only from the states where it makes sense; the resulting transition goes
-through the lifecycle table like any other.
+through the lifecycle table like any other. A discovered node (inventory boot) may
+report only ``inventoried``, once (services/inventory.py); every other status is a 409.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from .. import lifecycle
 from ..errors import Conflict, Forbidden
 from ..models import Log, Node
+from . import inventory
 from .nodes import TransitionContext, transition
 
 S = lifecycle.State
@@ -31,13 +33,17 @@ REPORT_TABLE: dict[tuple[str, str], str | None] = {
     (S.MIGRATING, "migrated"): S.DEPROVISIONING,
     (S.MIGRATING, "failed"): S.FAILED,
 }
-STATUSES = ("installing", "installed", "failed", "wiped", "migrated")
+STATUSES = ("installing", "installed", "failed", "wiped", "migrated", inventory.STATUS)
 
 
 def apply_report(session: Session, node: Node, data: dict[str, Any], *, log_cap: int) -> dict[str, Any]:
     if data.get("node_id") is not None and data["node_id"] != node.id:
         raise Forbidden("this token belongs to another node")
     status = data["status"]
+    if node.state in inventory.STATES and status == inventory.STATUS:
+        # The only report of a discovered node (inventory-scope token): no transition.
+        inventory.apply(session, node, data)
+        return _commit(session, node, store_logs(session, node.id, data.get("logs") or [], log_cap))
     key = (node.state, status)
     if key not in REPORT_TABLE:
         raise Conflict(f"status {status!r} cannot be reported by a node in state {node.state}",
@@ -56,6 +62,10 @@ def apply_report(session: Session, node: Node, data: dict[str, Any], *, log_cap:
             details["evidence"] = data["evidence"]
         reason = data.get("message") or f"node reported {status}"
         transition(session, node, target, TransitionContext("node", reason, details=details), commit=False)
+    return _commit(session, node, dropped)
+
+
+def _commit(session: Session, node: Node, dropped: int) -> dict[str, Any]:
     try:
         session.commit()
     except StaleDataError:

@@ -21,6 +21,7 @@ from ..models import ROLES, SystemSetting
 from . import approvals
 
 RUNTIME_KEYS = ("auth_required", "approver_roles", "approval_window", "approval_windows", "discovery",
+                "discovery_after_inventory",
                 "rate_limit_login", "rate_limit_login_ip", "rate_limit_boot", "rate_limit_boot_known",
                 "access_token_minutes",
                 "refresh_token_hours", "page_size_default")

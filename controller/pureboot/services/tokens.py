@@ -3,6 +3,12 @@
 A token is 256 random bits, shown once (in the node's boot config) and stored only as
 its sha256. It exists while the node is in a token state (installing, deprovisioning,
 migrating); any state change out of those clears it, whichever code path changes it.
+
+A discovered node that boots the agent for its inventory gets a token of narrower scope:
+it opens only /api/v1/next and /api/v1/report (which accept only the inventory from a
+discovered node), never the node principal of api/guard.py (images, templates). It dies
+when the node leaves discovered (any transition goes to a non-token state) and when the
+inventory is stored (services/inventory.py).
 """
 
 from __future__ import annotations
@@ -19,6 +25,10 @@ from ..models import Node, utcnow
 
 TOKEN_STATES = frozenset({lifecycle.State.INSTALLING, lifecycle.State.DEPROVISIONING,
                           lifecycle.State.MIGRATING})
+#: Inventory-scope tokens: /next and the inventory report only.
+INVENTORY_STATES = frozenset({lifecycle.State.DISCOVERED})
+#: What the boot endpoints (/next, /report) accept; everything else takes TOKEN_STATES only.
+BOOT_STATES = TOKEN_STATES | INVENTORY_STATES
 TOKEN_BYTES = 32  # 256 bits
 # Node tokens share the Authorization header with users' bearer tokens (JWTs); the prefix
 # tells them apart, so a user's token on a boot endpoint is never mistaken for a node's.
@@ -46,7 +56,7 @@ def rotate_token(session: Session, node: Node) -> str:
     """
     token = PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
     result = session.execute(
-        update(Node).where(Node.id == node.id, Node.state == node.state, Node.state.in_(TOKEN_STATES))
+        update(Node).where(Node.id == node.id, Node.state == node.state, Node.state.in_(BOOT_STATES))
         .values(install_token_hash=token_hash(token), install_token_issued_at=utcnow())
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
@@ -59,12 +69,16 @@ def revoke_token(node: Node) -> None:
     node.install_token_issued_at = None
 
 
-def verify_node_token(session: Session, token: str | None) -> Node:
-    """The node this token belongs to, or Unauthorized. Never says which check failed."""
+def verify_node_token(session: Session, token: str | None, states: frozenset[str] = TOKEN_STATES) -> Node:
+    """The node this token belongs to, or Unauthorized. Never says which check failed.
+
+    `states`: where the token is valid; the default (install scope) refuses a discovered
+    node's inventory token, only the boot endpoints pass BOOT_STATES.
+    """
     if not token or len(token) > 512:
         raise Unauthorized("a valid node token is required (Authorization: Bearer <token>)")
     node = session.scalars(select(Node).where(Node.install_token_hash == token_hash(token))).first()
-    if node is None or node.state not in TOKEN_STATES:
+    if node is None or node.state not in states:
         raise Unauthorized("a valid node token is required (Authorization: Bearer <token>)")
     return node
 
@@ -97,7 +111,12 @@ def _revoke_on_end(session, node: Node, step, ctx) -> None:
 
 @event.listens_for(Node.state, "set")
 def _revoke_on_leave(node: Node, value, oldvalue, initiator) -> None:
-    """Leaving the token states by any transition kills the token."""
+    """Leaving the token states by any transition kills the token.
+
+    Discovered is not in TOKEN_STATES: leaving it (assign -> pending, retire) or landing in
+    it kills any token too; its inventory token is set by rotate_token's UPDATE, which
+    does not pass through here.
+    """
     if value not in TOKEN_STATES:
         node.install_token_hash = None
         node.install_token_issued_at = None

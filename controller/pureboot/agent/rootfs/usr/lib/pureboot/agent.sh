@@ -54,6 +54,7 @@ run_task() {
 fail() {
     msg=$(cat "$PB_RUN/failure" 2>/dev/null); msg=${msg:-$1}
     log "FAILED: $msg"
+    inventory_mode && exit 1  # a discovered node has no failed state: the console says why
     i=0
     until report failed "" "failed" "$msg" "$(collect_extra)"; do
         i=$((i + 1)); [ $i -ge 5 ] && break; sleep 3
@@ -84,10 +85,22 @@ main() {
                | if any(.[]; .type == "disk_wipe") then . else . + [{"type": "disk_wipe", "method": "secure"}] end' \
             "$PB_RUN/tasks.json" > "$PB_RUN/tasks.wipe" && mv "$PB_RUN/tasks.wipe" "$PB_RUN/tasks.json"
     fi
-    if [ "$state" = deprovisioning ]; then done_status=wiped; final=poweroff; else done_status=installed; final=reboot; fi
+    if [ "$state" = discovered ]; then
+        # Inventory boot of a discovered node: its token allows the inventory report and
+        # nothing else, so only inventory (and how to end) runs and no progress is sent.
+        jq -c 'map(select(.type == "inventory" or .type == "reboot"))
+               | if any(.[]; .type == "inventory") then . else [{"type": "inventory"}] + . end' \
+            "$PB_RUN/tasks.json" > "$PB_RUN/tasks.inv" && mv "$PB_RUN/tasks.inv" "$PB_RUN/tasks.json"
+        echo inventory > "$PB_RUN/mode"
+    fi
+    case "$state" in
+        deprovisioning) done_status=wiped; final=poweroff ;;
+        discovered) done_status=inventoried; final=poweroff ;;
+        *) done_status=installed; final=reboot ;;
+    esac
     echo "$final" > "$PB_RUN/final"
     count=$(jq length "$PB_RUN/tasks.json")
-    report installing 0 "starting" "agent running $count task(s)" || true
+    inventory_mode || report installing 0 "starting" "agent running $count task(s)" || true
     i=0
     while [ "$i" -lt "$count" ]; do
         jq ".[$i]" "$PB_RUN/tasks.json" > "$PB_RUN/task.json"

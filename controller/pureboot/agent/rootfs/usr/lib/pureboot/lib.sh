@@ -82,6 +82,9 @@ report() {
     return 1
 }
 
+# Inventory boot of a discovered node (agent.sh): only the final `inventoried` report.
+inventory_mode() { [ "$(cat "$PB_RUN/mode" 2>/dev/null)" = inventory ]; }
+
 # -- results for the final report -------------------------------------------------------
 # Tasks drop JSON objects in $PB_RUN/evidence.d/<kind>.<n>.json and the inventory in
 # $PB_RUN/hardware.json; collect_extra merges them into {hardware, evidence: {kind: [..]}}.

@@ -67,4 +67,5 @@ jq -n --argjson cpu "$(cpu_json)" --argjson mem "$mem" --argjson disks "$(disks_
     || { echo "inventory: could not assemble the hardware facts" > "$PB_RUN/failure"; exit 1; }
 log "inventory: $(jq -r '"\(.cpu.threads) CPU(s) \(.cpu.model), \(.memory_bytes / 1048576 | floor) MiB, \(.disks | length) disk(s), \(.nics | length) NIC(s), \(.firmware)"' "$PB_RUN/hardware.json")"
 jq '{hardware: .}' "$PB_RUN/hardware.json" > "$PB_RUN/inventory-report.json"
-report installing "" "inventory" "hardware inventory collected" "$PB_RUN/inventory-report.json" || true
+# An inventory boot sends the facts with its final report, the only one it may make.
+inventory_mode || report installing "" "inventory" "hardware inventory collected" "$PB_RUN/inventory-report.json" || true
