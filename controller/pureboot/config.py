@@ -76,6 +76,9 @@ class Settings:
     job_stdout_max_bytes: int = 1024 * 1024  # above this, stdout only as ?format=txt_download
     job_event_batch_size: int = 500
     webhook_retry_backoff: float = 1.0  # seconds before the 2nd attempt, doubling each time
+    # Live events (GET /api/v1/events): kept this long in the event log, then pruned.
+    event_retention_hours: float = 72.0
+    event_poll_interval: float = 0.5  # seconds between event log polls of each SSE stream
 
     @property
     def database_uri(self) -> str:
