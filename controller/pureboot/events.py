@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable
 from sqlalchemy import delete, event, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
+from . import event_wakeup
 from .models import EventLog, utcnow
 
 log = logging.getLogger("pureboot.events")
@@ -74,6 +75,7 @@ def _write_pending(session: Session) -> None:
     pending = session.info.pop(PENDING)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+        session.execute(text(f"NOTIFY {event_wakeup.CHANNEL}"))  # delivered at commit (event_wakeup)
     now = utcnow()
     rows = session.scalars(insert(EventLog).returning(EventLog.id, sort_by_parameter_order=True),
                            [{**item, "created_at": now} for item in pending]).all()
@@ -137,6 +139,11 @@ def _wake() -> None:
 
 def generation() -> int:
     return _generation
+
+
+def listen(engine) -> None:
+    """Wake this process's streams on other processes' commits too (PostgreSQL only)."""
+    event_wakeup.ensure_listener(engine, _wake)
 
 
 def wait(seen: int, timeout: float) -> None:

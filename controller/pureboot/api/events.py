@@ -67,8 +67,9 @@ def _start(db: Database, args: dict) -> int:
 def _stream(db: Database, after: int, types: list[str], node: int | None, poll: float) -> Iterator[str]:
     """Poll the event log in short sessions; no request context, no connection held across waits.
 
-    Waits end early when this process commits an event (events.wait), so same-process
-    delivery is near-immediate; other processes' events arrive within one poll interval.
+    Waits end early when this process commits an event (events.wait), or on PostgreSQL
+    when any process does (LISTEN/NOTIFY): then delivery is near-immediate; without a
+    wake-up an event arrives within one poll interval.
     """
     yield ": connected\n\n"
     quiet_since = time.monotonic()
@@ -99,6 +100,7 @@ class EventStream(MethodView):
     def get(self, args):
         """Stream events (text/event-stream), resumable with Last-Event-ID; keep-alive comments every 15 s"""
         db = get_db()
+        events.listen(db.engine)
         low, high = POLL_BOUNDS
         poll = min(max(current_app.config["PUREBOOT"].event_poll_interval, low), high)
         stream = _stream(db, _start(db, args), list(args.get("type") or ()), args.get("node"), poll)
