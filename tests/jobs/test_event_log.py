@@ -179,3 +179,22 @@ def test_closing_a_stream_from_another_thread_leaves_no_context_warning(client):
         import gc
         gc.collect()
     assert not [w for w in caught if "context" in str(w.message)], [str(w.message) for w in caught]
+
+
+def test_approvals_publish_their_status_changes(client, client_as, db):
+    wf = client.post("/api/v1/workflows", json={"name": "ev", "tasks": []}).get_json()["id"]
+    node = client.post("/api/v1/nodes", json={"mac": "52:54:00:ab:00:01", "workflow_id": wf}).get_json()["id"]
+    with db.session() as session:
+        session.execute(update(Node).where(Node.id == node).values(state="active"))
+    response = client.get(f"/api/v1/events?type=approval,node&node={node}", buffered=False)
+    next(iter(response.response))
+    approval = client.patch(f"/api/v1/nodes/{node}/state", json={"state": "pending"}).get_json()["id"]
+    assert client_as("admin", "second").post(f"/api/v1/approvals/{approval}/approve", json={}).status_code == 200
+    got = _sse(response, 4)
+    response.close()
+    assert [(e["type"], e["data"]["payload"].get("status") or e["data"]["payload"]["to"]) for e in got] == [
+        ("approval.status", "pending"), ("approval.status", "approved"), ("node.state", "pending"),
+        ("approval.status", "executed")]
+    assert got[-1]["data"]["payload"] == {"approval_id": approval, "action": "node.reprovision",
+                                          "status": "executed", "target_type": "node", "target_id": str(node),
+                                          "node_id": node, "requester": "admin", "approver": "second"}

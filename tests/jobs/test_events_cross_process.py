@@ -85,16 +85,16 @@ def test_sse_on_one_controller_sees_transitions_made_through_another(controllers
             assert response.status_code == 200, response.text
             event = stream.next(timeout=3)
             latencies.append(time.monotonic() - start)
-            assert event["type"] == "node.state" and event["payload"]["node_id"] == node
-            assert event["payload"]["to"] == target
+            assert event["type"] == "node.state" and event["payload"]["node_id"] == node, event
+            assert event["payload"]["to"] == target, event
         assert max(latencies) < 2.0, latencies
     finally:
         stream.close()
     # a client that reconnects to B with Last-Event-ID gets what it missed, from A's writes too
-    a.api("PATCH", f"/api/v1/nodes/{node}/state", json={"state": "discovered"})
+    assert a.api("PATCH", f"/api/v1/nodes/{node}/state", json={"state": "discovered"}).status_code == 200
     resumed = SSEClient(f"{b.url}/api/v1/events?node={node}", headers={"Last-Event-ID": str(event["id"])})
     try:
         missed = resumed.next(timeout=3)
-        assert missed["id"] > event["id"] and missed["payload"]["to"] == "discovered"
+        assert missed["id"] > event["id"] and missed["payload"]["to"] == "discovered", (event, missed)
     finally:
         resumed.close()

@@ -28,7 +28,7 @@ from ..db import Database
 from ..models import Webhook, utcnow
 
 log = logging.getLogger("pureboot.webhooks")
-EVENT_TYPES = ("node", "node.state", "job", "job.status")
+EVENT_TYPES = ("node", "node.state", "job", "job.status", "approval", "approval.status")
 RETRY_STATUSES = {408, 429}
 
 
