@@ -121,6 +121,8 @@ def _coerce(values: Mapping[str, Any]) -> dict[str, Any]:
             raise ValueError(f"setting {key} must be true or false, got {value!r}")
         if kind is int and (not isinstance(value, int) or isinstance(value, bool)):
             raise ValueError(f"setting {key} must be an integer, got {value!r}")
+        if kind is float and (not isinstance(value, (int, float)) or isinstance(value, bool)):
+            raise ValueError(f"setting {key} must be a number, got {value!r}")
         out[key] = kind(value) if kind is str else value
     return out
 
