@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import socket
@@ -89,13 +90,15 @@ def measure(db, url: str, count: int, interval: float) -> list[float]:
 
 def summary(values: list[float]) -> str:
     values = sorted(v * 1000 for v in values)
-    pick = lambda q: values[min(len(values) - 1, int(round(q * (len(values) - 1))))]  # noqa: E731
+    def pick(q: float) -> float:
+        return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
     return (f"median {pick(0.5):7.1f} ms, p95 {pick(0.95):7.1f} ms, "
             f"max {values[-1]:7.1f} ms (n={len(values)})")
 
 
 def serve_in_thread(app) -> str:
     from werkzeug.serving import make_server
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per stream
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_port}"
@@ -129,8 +132,8 @@ def main() -> None:
         try:
             wait_up(served)
             backend = db.engine.dialect.name
-            print(f"{backend:10s} same-process : {summary(measure(db, serve_in_thread(app), args.events, args.interval))}")
-            print(f"{backend:10s} cross-process: {summary(measure(db, served, args.events, args.interval))}")
+            for label, stream_url in (("same-process ", serve_in_thread(app)), ("cross-process", served)):
+                print(f"{backend:10s} {label}: {summary(measure(db, stream_url, args.events, args.interval))}")
         finally:
             os.killpg(proc.pid, signal.SIGKILL)  # our own session: the master and its worker
             proc.wait(30)
