@@ -11,7 +11,7 @@ from flask import Flask
 from flask_smorest import Api as _Api
 from werkzeug.routing import IntegerConverter
 
-from . import __version__, rbac
+from . import __version__, events, rbac
 from .api import BLUEPRINTS, errors, guard, protection
 from .api.system import assets
 from .config import Settings, load_settings
@@ -93,6 +93,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.extensions["pureboot.db"] = database
     init_jobs(app, settings, database)
     init_webhooks(app, settings, database, backoff=settings.webhook_retry_backoff)
+    events.configure(settings.event_retention_hours)
     app.teardown_appcontext(close_session)
 
     settings_store.init_app(app)  # runtime settings (four-eye approved) override the file values

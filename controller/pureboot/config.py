@@ -78,6 +78,9 @@ class Settings:
     job_stdout_max_bytes: int = 1024 * 1024  # above this, stdout only as ?format=txt_download
     job_event_batch_size: int = 500
     webhook_retry_backoff: float = 1.0  # seconds before the 2nd attempt, doubling each time
+    # Live events (GET /api/v1/events): kept this long in the event log, then pruned.
+    event_retention_hours: float = 72.0
+    event_poll_interval: float = 0.5  # seconds between event log polls of each SSE stream
 
     @property
     def database_uri(self) -> str:
@@ -126,6 +129,8 @@ def _coerce(values: Mapping[str, Any]) -> dict[str, Any]:
             raise ValueError(f"setting {key} must be true or false, got {value!r}")
         if kind is int and (not isinstance(value, int) or isinstance(value, bool)):
             raise ValueError(f"setting {key} must be an integer, got {value!r}")
+        if kind is float and (not isinstance(value, (int, float)) or isinstance(value, bool)):
+            raise ValueError(f"setting {key} must be a number, got {value!r}")
         if key in CHOICES and value not in CHOICES[key]:
             raise ValueError(f"setting {key} must be one of {', '.join(CHOICES[key])}, got {value!r}")
         out[key] = kind(value) if kind is str else value

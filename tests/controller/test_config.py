@@ -21,6 +21,7 @@ def test_postgres_url_uses_psycopg3():
 @pytest.mark.parametrize("env,message", [
     ({"PUREBOOT_WORKERS": "many"}, "workers"),
     ({"PUREBOOT_DISCOVERY": "perhaps"}, "discovery"),
+    ({"PUREBOOT_EVENT_POLL_INTERVAL": "fast"}, "event_poll_interval"),
 ])
 def test_bad_values_are_named(env, message):
     with pytest.raises(ValueError, match=message):

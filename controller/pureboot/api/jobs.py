@@ -89,10 +89,10 @@ class JobCancel(MethodView):
         session = get_session()
         job = service.get_job(session, job_id)
         service.request_cancel(session, job)
+        if job.status == "canceled":
+            service.publish_status(session, job)
         session.commit()
         get_jobs().cancel(job_id)
-        if job.status == "canceled":
-            service.publish_status(job)
         return job
 
 

@@ -52,7 +52,9 @@ def _start_webhooks() -> None:
     if _webhooks is None:
         from types import SimpleNamespace
 
+        from .. import events
         from ..services.webhooks import init_app
+        events.configure(settings.event_retention_hours)
         _webhooks = init_app(SimpleNamespace(extensions={}), settings, _database(),
                              backoff=settings.webhook_retry_backoff)
 

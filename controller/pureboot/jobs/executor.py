@@ -5,6 +5,8 @@
 
 Both run :func:`pureboot.jobs.runner.run_job`; cancel works through the job's
 ``cancel_requested`` flag (any process), the thread executor also signals in memory.
+Status events are written by whichever process changes the status (pureboot.events),
+so every controller process streams them without mirroring.
 """
 
 from __future__ import annotations
@@ -14,16 +16,11 @@ import threading
 from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import or_, select
-
-from .. import events
 from ..config import Settings
 from ..db import Database
 from ..errors import Invalid
-from ..models import Job
-from ..models.job import ACTIVE_STATUSES
 from .runner import run_job
-from .service import status_payload, this_process
+from .service import this_process
 
 log = logging.getLogger("pureboot.jobs")
 
@@ -97,11 +94,8 @@ class CeleryExecutor(Executor):
         super().__init__(settings, db)
         from .celery_app import make_celery
         self.app = make_celery(settings)
-        self.lock, self.stop = threading.Lock(), threading.Event()
-        self.watcher: threading.Thread | None = None
 
     def submit(self, job_id: int, secrets: dict[str, str] | None = None) -> str:
-        self._watch()
         if secrets:
             # Secrets never travel through the broker; Celery jobs use stored credentials.
             raise Invalid("in-memory secrets need the thread executor; use a stored credential with Celery")
@@ -109,33 +103,7 @@ class CeleryExecutor(Executor):
         return (f"queued in the Celery broker (queue {self.settings.celery_queue}); "
                 "waiting for a Celery worker to take it")
 
-    def _watch(self) -> None:
-        """Status changes happen in the workers: mirror them to this process's event streams."""
-        with self.lock:
-            if self.watcher is None:
-                self.watcher = threading.Thread(target=self._watch_loop, name="pureboot-celery-watch", daemon=True)
-                self.watcher.start()
-
-    def _watch_loop(self) -> None:
-        known: dict[int, str] = {}
-        while not self.stop.wait(0.5):
-            try:
-                known = self._poll(known)
-            except Exception:  # noqa: BLE001 - the database may be briefly away
-                log.exception("celery job watcher: poll failed")
-
-    def _poll(self, known: dict[int, str]) -> dict[int, str]:
-        with self.db.sessions() as session:
-            rows = session.execute(select(Job).where(Job.executor == "celery", or_(
-                Job.status.in_(ACTIVE_STATUSES), Job.id.in_(list(known) or [0])))).scalars().all()
-            current = {job.id: job.status for job in rows}
-            for job in rows:
-                if known.get(job.id, "new") != job.status:
-                    events.publish("job.status", status_payload(job), listeners=False)
-        return {job_id: status for job_id, status in current.items() if status in ACTIVE_STATUSES}
-
     def shutdown(self, wait: bool = True) -> None:
-        self.stop.set()
         self.app.close()
 
 

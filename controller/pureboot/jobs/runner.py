@@ -189,7 +189,7 @@ def run_job(db: Database, settings: Settings, job_id: int, *, secrets: dict[str,
         job.status, job.job_explanation = "waiting", "preparing the run"
         if execution_node:
             job.execution_node = execution_node
-    publish_status(job)
+        publish_status(session, job)
 
     workdir = Path(tempfile.mkdtemp(prefix=f"pureboot-job-{job_id}-"))  # mode 0700
     marker = f"{job_id}-{uuid.uuid4().hex}"
@@ -286,4 +286,4 @@ def _finalize(db, job_id, status, explanation, rc, finished, traceback_text, art
         job.result_traceback = traceback_text
         job.artifacts_dir = artifacts
         job.event_processing_finished, job.events_finished_at = True, now
-    publish_status(job)
+        publish_status(session, job)

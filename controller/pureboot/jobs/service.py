@@ -60,8 +60,10 @@ def status_payload(job: Job) -> dict[str, Any]:
             "template_id": job.template_id, "job_explanation": job.job_explanation}
 
 
-def publish_status(job: Job) -> None:
-    events.publish("job.status", status_payload(job))
+def publish_status(session: Session, job: Job) -> None:
+    """Publish the job's status with the transaction that changed it (call before commit)."""
+    session.flush()  # a new job gets its id
+    events.publish(session, "job.status", status_payload(job))
 
 
 def set_status(db: Database, job_id: int, status: str, **fields: Any) -> Job:
@@ -71,7 +73,7 @@ def set_status(db: Database, job_id: int, status: str, **fields: Any) -> Job:
         job.status = status
         for key, value in fields.items():
             setattr(job, key, value)
-    publish_status(job)
+        publish_status(session, job)
     return job
 
 
@@ -174,6 +176,7 @@ def recover_orphans(db: Database, *, executor: str, node_prefix: str, alive=None
             job.job_explanation = (f"the {executor} executor {job.execution_node} stopped while the job was "
                                    f"{was} (controller or worker restart); the job did not finish")
             job.event_processing_finished, job.events_finished_at = True, job.finished
+            publish_status(session, job)
             count += 1
     return count
 

@@ -47,9 +47,8 @@ class JobSystem:
             moved = session.execute(update(service.Job).where(
                 service.Job.id == job_id, service.Job.status == "new").values(
                 status="pending", job_explanation=why)).rowcount
-            job = session.get(service.Job, job_id)
-        if moved:
-            service.publish_status(job)
+            if moved:
+                service.publish_status(session, session.get(service.Job, job_id))
 
     def cancel(self, job_id: int) -> None:
         if self._executor is not None:

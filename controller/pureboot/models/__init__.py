@@ -4,6 +4,7 @@ from .approval import APPROVAL_STATUSES, Approval
 from .audit import GENESIS, AuditEntry, AuditHead
 from .base import Base, utcnow
 from .credential import CREDENTIAL_KINDS, Credential
+from .event import EventLog
 from .hypervisor import PROVIDERS, Hypervisor
 from .job import Job, JobEvent, JobTemplate, NodeKey, Webhook
 from .log import Log
@@ -17,4 +18,4 @@ __all__ = ["Base", "utcnow", "Node", "NodeEvent", "Workflow", "WorkflowVersion",
            "Template", "TEMPLATE_KINDS", "Hypervisor", "PROVIDERS", "Log",
            "User", "ApiToken", "ROLES", "Approval", "APPROVAL_STATUSES", "AuditEntry", "AuditHead",
            "GENESIS", "Credential", "CREDENTIAL_KINDS", "SystemSetting",
-           "JobTemplate", "Job", "JobEvent", "NodeKey", "Webhook"]
+           "JobTemplate", "Job", "JobEvent", "NodeKey", "Webhook", "EventLog"]

@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import lifecycle, rbac
+from .. import events, lifecycle, rbac
 from ..config import Settings
 from ..errors import Conflict, Forbidden, Invalid, NotFound, PureBootError
 from ..models import Approval, utcnow
@@ -94,6 +94,7 @@ def request_action(session: Session, name: str, target_id: Any, payload: dict[st
     audit.record("approval.request", target=("approval", row.id), session=session,
                  details={"action": name, "target": [planned.target_type, planned.target_id],
                           "summary": planned.summary, "reason": reason})
+    _publish(session, row, "pending")
     session.commit()
     return row
 
@@ -150,6 +151,8 @@ def _claim(session: Session, row: Approval, principal: rbac.Principal, status: s
             .values(status=status, approver=principal.username, approver_id=principal.id,
                     decided_at=now, comment=comment))
     claimed = session.execute(stmt).rowcount == 1
+    if claimed:
+        _publish(session, row, status, principal.username)
     session.commit()
     session.refresh(row)
     return claimed
@@ -189,6 +192,8 @@ def cancel(session: Session, approval_id: int, principal: rbac.Principal) -> App
     _refuse_if_not_pending(session, row)
     done = session.execute(update(Approval).where(Approval.id == row.id, Approval.status == "pending")
                            .values(status="cancelled", decided_at=utcnow())).rowcount
+    if done:
+        _publish(session, row, "cancelled")
     session.commit()
     session.refresh(row)
     if not done:
@@ -205,17 +210,27 @@ def _execute(session: Session, row: Approval, principal: rbac.Principal) -> Appr
         audit.record("approval.execute", target=("approval", row.id), session=session,
                      details={"action": row.action, "target": [row.target_type, row.target_id],
                               "requester": row.requester, "approver": principal.username, "result": result})
+        _publish(session, row, "executed", principal.username)
         session.commit()
     except (PureBootError, StaleDataError) as exc:
         session.rollback()
         message = exc.message if isinstance(exc, PureBootError) else "the target changed concurrently"
-        session.execute(update(Approval).where(Approval.id == row.id, Approval.status == "approved")
-                        .values(status="failed", error=message, executed_at=utcnow()))
+        if session.execute(update(Approval).where(Approval.id == row.id, Approval.status == "approved")
+                           .values(status="failed", error=message, executed_at=utcnow())).rowcount:
+            _publish(session, row, "failed", principal.username)
         session.commit()
         session.refresh(row)
         audit.record("approval.execute", target=("approval", row.id), outcome="failure",
                      details={"action": row.action, "error": message})
     return row
+
+
+def _publish(session: Session, row: Approval, status: str, approver: str | None = None) -> None:
+    """An approval.status event with the change (ids and names only: no payload, no secret)."""
+    node_id = int(row.target_id) if row.target_type == "node" and str(row.target_id).isdigit() else None
+    events.publish(session, "approval.status", {
+        "approval_id": row.id, "action": row.action, "status": status, "target_type": row.target_type,
+        "target_id": row.target_id, "node_id": node_id, "requester": row.requester, "approver": approver})
 
 
 def pending_for(session: Session, target_type: str, target_id: Any) -> list[Approval]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -12,16 +12,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .. import (
     collection,  # noqa: F401  (makes module_utils importable)
+    events,
     lifecycle,
 )
 from ..errors import Conflict, Invalid, NotFound
 from ..models import Node, NodeEvent, Workflow, utcnow
 from ..shared import mac
-
-#: Called as ``fn(session, node, event)`` after a transition is recorded (and committed,
-#: when transition() commits). For notifications (live events, webhooks): must not raise.
-AFTER_TRANSITION: list[Callable[..., None]] = []
-
 
 @dataclass
 class TransitionContext:
@@ -98,10 +94,11 @@ def transition(session: Session, node: Node, target: str, ctx: TransitionContext
     event = NodeEvent(node_id=node.id, from_state=source, to_state=node.state, action=step.action,
                       actor=ctx.actor, reason=ctx.reason, details=ctx.details)
     session.add(event)
+    # In the same transaction: the event exists if and only if the transition commits.
+    events.publish(session, "node.state", {"node_id": node.id, "from": source, "to": node.state,
+                                           "action": step.action, "actor": ctx.actor, "reason": ctx.reason})
     if commit:
         _write(session, node, session.commit)
-    for hook in AFTER_TRANSITION:
-        hook(session, node, event)
     return event
 
 

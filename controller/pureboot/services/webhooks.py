@@ -29,7 +29,7 @@ from ..models import Webhook, utcnow
 from ..secrets import SecretBox
 
 log = logging.getLogger("pureboot.webhooks")
-EVENT_TYPES = ("node", "node.state", "job", "job.status")
+EVENT_TYPES = ("node", "node.state", "job", "job.status", "approval", "approval.status")
 RETRY_STATUSES = {408, 429}
 
 

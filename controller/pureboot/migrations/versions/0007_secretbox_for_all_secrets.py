@@ -15,7 +15,7 @@ key cannot open), the migration stops before writing anything and says what to s
 refusing is better than silently leaving secrets nobody can decrypt.
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from alembic import context, op
 from cryptography.fernet import Fernet, InvalidToken
 
 revision = '0007'
-down_revision = '0003'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
