@@ -173,18 +173,18 @@ def test_closing_a_stream_from_another_thread_needs_no_request_context(client, m
     raised (LookupError / "Popped wrong request context"); the stream must not need one."""
     problems: list[str] = []
     monkeypatch.setattr(sys, "unraisablehook", lambda u: problems.append(repr(u.exc_value)))
-    response = client.get("/api/v1/events", buffered=False)
-    next(iter(response.response))
+    streams = [client.get("/api/v1/events", buffered=False)]  # a list: dropped below, then GC
+    next(iter(streams[0].response))
 
     def close():
         try:
-            response.close()
+            streams[0].close()
         except Exception as exc:  # noqa: BLE001 - recorded and asserted on
             problems.append(repr(exc))
     closer = threading.Thread(target=close)
     closer.start()
     closer.join(10)
-    del response
+    streams.clear()
     gc.collect()
     assert problems == []
 

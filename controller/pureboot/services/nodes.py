@@ -19,6 +19,7 @@ from ..errors import Conflict, Invalid, NotFound
 from ..models import Node, NodeEvent, Workflow, utcnow
 from ..shared import mac
 
+
 @dataclass
 class TransitionContext:
     """Who asks for a transition and why; effects may add details for the event."""
