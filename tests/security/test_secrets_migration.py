@@ -27,10 +27,10 @@ def _legacy(secret_key: str) -> Fernet:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def url_at_0003(request, tmp_path):
+def url_before_0007(request, tmp_path):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'old.db'}"
-        upgrade(url, "0003")
+        upgrade(url, "0006")
         yield url
         return
     from tests.support.postgres import TestDatabase
@@ -39,13 +39,13 @@ def url_at_0003(request, tmp_path):
     except Exception as exc:  # noqa: BLE001 - any reason PostgreSQL cannot run
         pytest.skip(f"PostgreSQL unavailable: {exc}")
     url = database.url.replace("postgresql://", "postgresql+psycopg://")
-    upgrade(url, "0003")
+    upgrade(url, "0006")
     yield url
     database.drop()
 
 
 def _seed(url: str, legacy: Fernet) -> None:
-    """Rows as a 0003 controller wrote them (the models match the 0003 schema)."""
+    """Rows as a 0006 controller wrote them (the models match the 0006 schema)."""
     engine = create_engine(url)
     with Session(engine) as session, session.begin():
         node = Node(mac="52:54:00:00:07:01")
@@ -68,47 +68,47 @@ def _tokens(url: str) -> tuple[bytes, bytes, str]:
     return bytes(hook), bytes(key), revision
 
 
-def test_upgrade_reencrypts_legacy_secrets_under_secretbox_and_downgrade_reverts(url_at_0003, tmp_path):
-    settings = Settings(data_dir=str(tmp_path / "data"), database_url=url_at_0003, secret_key="old-app-key")
+def test_upgrade_reencrypts_legacy_secrets_under_secretbox_and_downgrade_reverts(url_before_0007, tmp_path):
+    settings = Settings(data_dir=str(tmp_path / "data"), database_url=url_before_0007, secret_key="old-app-key")
     legacy = _legacy("old-app-key")
-    _seed(url_at_0003, legacy)
-    upgrade(url_at_0003, settings=settings)
-    hook, key, revision = _tokens(url_at_0003)
+    _seed(url_before_0007, legacy)
+    upgrade(url_before_0007, settings=settings)
+    hook, key, revision = _tokens(url_before_0007)
     assert revision == "0007"
     box = SecretBox.for_settings(settings)
     assert box.decrypt(hook) == HOOK_SECRET and box.decrypt(key) == INSTALL_KEY
     assert HOOK_SECRET.encode() not in hook and b"legacy-body" not in key
     with pytest.raises(InvalidToken):  # really re-encrypted, not left in the old scheme
         legacy.decrypt(hook)
-    upgrade(url_at_0003, settings=settings)  # at head: a no-op, nothing double-encrypted
-    assert box.decrypt(_tokens(url_at_0003)[0]) == HOOK_SECRET
+    upgrade(url_before_0007, settings=settings)  # at head: a no-op, nothing double-encrypted
+    assert box.decrypt(_tokens(url_before_0007)[0]) == HOOK_SECRET
 
-    downgrade(url_at_0003, "0003", settings=settings)
-    hook, key, revision = _tokens(url_at_0003)
-    assert revision == "0003"
+    downgrade(url_before_0007, "0006", settings=settings)
+    hook, key, revision = _tokens(url_before_0007)
+    assert revision == "0006"
     assert legacy.decrypt(hook).decode() == HOOK_SECRET and legacy.decrypt(key).decode() == INSTALL_KEY
 
 
-def test_upgrade_reads_the_legacy_key_from_the_data_dir(url_at_0003, tmp_path):
+def test_upgrade_reads_the_legacy_key_from_the_data_dir(url_before_0007, tmp_path):
     """No PUREBOOT_SECRET_KEY: the app used <data_dir>/secret_key; so must the migration."""
     data = tmp_path / "data"
     data.mkdir()
     (data / "secret_key").write_text("generated-key-in-file\n")
-    _seed(url_at_0003, _legacy("generated-key-in-file"))
-    settings = Settings(data_dir=str(data), database_url=url_at_0003)
-    upgrade(url_at_0003, settings=settings)
-    hook, key, _revision = _tokens(url_at_0003)
+    _seed(url_before_0007, _legacy("generated-key-in-file"))
+    settings = Settings(data_dir=str(data), database_url=url_before_0007)
+    upgrade(url_before_0007, settings=settings)
+    hook, key, _revision = _tokens(url_before_0007)
     assert SecretBox.for_settings(settings).decrypt(key) == INSTALL_KEY
 
 
 @pytest.mark.parametrize("problem", ["no legacy key", "wrong legacy key"])
-def test_upgrade_refuses_without_the_old_key_and_changes_nothing(url_at_0003, tmp_path, problem):
-    _seed(url_at_0003, _legacy("old-app-key"))
-    before = _tokens(url_at_0003)
+def test_upgrade_refuses_without_the_old_key_and_changes_nothing(url_before_0007, tmp_path, problem):
+    _seed(url_before_0007, _legacy("old-app-key"))
+    before = _tokens(url_before_0007)
     secret_key = "" if problem == "no legacy key" else "some-other-key"
-    settings = Settings(data_dir=str(tmp_path / "empty"), database_url=url_at_0003, secret_key=secret_key)
+    settings = Settings(data_dir=str(tmp_path / "empty"), database_url=url_before_0007, secret_key=secret_key)
     with pytest.raises(RuntimeError, match="PUREBOOT_SECRET_KEY") as raised:
-        upgrade(url_at_0003, settings=settings)
+        upgrade(url_before_0007, settings=settings)
     assert HOOK_SECRET not in str(raised.value)
-    assert _tokens(url_at_0003) == before  # still 0003, tokens untouched: can retry with the right key
+    assert _tokens(url_before_0007) == before  # still 0006, tokens untouched: can retry with the right key
     assert not (tmp_path / "empty" / "secret_key").exists()  # no made-up legacy key was created
