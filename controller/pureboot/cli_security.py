@@ -21,10 +21,15 @@ def _app():
 
 def bootstrap_admin(app) -> None:
     """Create the first admin on an empty user table; print its password once (never logged)."""
+    from sqlalchemy.exc import IntegrityError
+
     from .services.bootstrap import ensure_admin
-    with app.app_context():
-        with app.extensions["pureboot.db"].session() as session:
-            created = ensure_admin(session)
+    try:
+        with app.app_context():
+            with app.extensions["pureboot.db"].session() as session:
+                created = ensure_admin(session)
+    except IntegrityError:
+        return  # another controller starting at the same moment created it first
     if created is None:
         return
     username, password = created

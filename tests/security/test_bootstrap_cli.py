@@ -30,6 +30,38 @@ def test_first_start_prints_generated_password_once_and_never_logs_it(app, anon_
     assert password not in entries.get_data(as_text=True)
 
 
+def test_two_controllers_starting_together_make_one_admin(app, anon_client, capsys, cli_env, monkeypatch):
+    """Both see an empty user table; one creates the admin, the other's insert loses quietly."""
+    import threading
+
+    from pureboot.services import bootstrap
+
+    monkeypatch.setenv("PUREBOOT_ADMIN_PASSWORD", "raced-password")
+    barrier, real_create = threading.Barrier(2), bootstrap.create_user
+
+    def create_after_both_looked(*args, **kwargs):
+        barrier.wait(10)
+        return real_create(*args, **kwargs)
+
+    monkeypatch.setattr(bootstrap, "create_user", create_after_both_looked)
+    errors = []
+
+    def start():
+        try:
+            bootstrap_admin(app)
+        except Exception as exc:  # noqa: BLE001 - recorded and asserted on
+            errors.append(exc)
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert capsys.readouterr().out.count("Created the first admin") == 1
+    assert anon_client.post("/api/v1/auth/token", json={"username": "admin",
+                                                        "password": "raced-password"}).status_code == 200
+
+
 def test_admin_password_from_environment_is_not_echoed(app, anon_client, capsys, monkeypatch, cli_env):
     monkeypatch.setenv("PUREBOOT_ADMIN_PASSWORD", "env-chosen-password")
     bootstrap_admin(app)
