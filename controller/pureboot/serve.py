@@ -23,6 +23,9 @@ class _Gunicorn(BaseApplication):
         self.cfg.set("worker_class", "gthread")
         self.cfg.set("accesslog", "-")
         self.cfg.set("timeout", 120)
+        # gunicorn answers longer request lines itself, in HTML; 8190 (its maximum) leaves room
+        # for every query the OpenAPI document allows (filters are bounded to 256 characters).
+        self.cfg.set("limit_request_line", 8190)
 
     def load(self):
         app = create_app(self.settings)

@@ -27,7 +27,8 @@ class Filter:
     def __init__(self, column, field: ma.fields.Field | None = None,
                  lookups: Iterable[str] = ("exact",), apply: Callable | None = None):
         self.column = column
-        self.field = field or ma.fields.String()
+        # bounded: the whole request line must fit the server's limit (serve.py)
+        self.field = field or ma.fields.String(validate=ma.validate.Length(max=256))
         self.lookups = tuple(lookups)
         self.apply = apply  # custom (stmt, value) -> stmt for the exact lookup
 
