@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db import get_session
 from ..errors import Conflict
+from ..jobs import credentials as job_credentials
 from ..jobs import inventory as inventory_mod
 from ..jobs import service
 from ..jobs.system import get_jobs
@@ -54,6 +55,7 @@ class JobTemplateList(MethodView):
         """Create a job template"""
         inventory_mod.validate_spec(data["inventory"])
         session = get_session()
+        job_credentials.validate(session, data.get("credentials", []))
         template = JobTemplate(**data)
         session.add(template)
         return _save(session, template)
@@ -73,6 +75,8 @@ class JobTemplateItem(MethodView):
         if "inventory" in data:
             inventory_mod.validate_spec(data["inventory"])
         session = get_session()
+        if "credentials" in data:
+            job_credentials.validate(session, data["credentials"])
         template = service.get_template(session, template_id)
         for key, value in data.items():
             setattr(template, key, value)

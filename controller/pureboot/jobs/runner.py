@@ -43,6 +43,7 @@ from ..config import Settings
 from ..db import Database
 from ..models import Job, JobEvent, utcnow
 from ..secrets import Redactor, SecretBox
+from . import credentials as job_credentials
 from . import inventory as inventory_mod
 from . import procs, redaction
 from .service import publish_status, set_status
@@ -153,6 +154,7 @@ def _outcome(db: Database, job: Job, runner, stopper: "_Stopper") -> tuple[str, 
 def _plan(session, settings: Settings, job: Job, secrets: dict[str, str] | None, workdir: Path) -> Plan:
     plan = Plan(playbook=job.playbook, inventory=inventory_mod.build(session, job.inventory),
                 extravars=dict(job.extra_vars or {}), envvars=_envvars(settings))
+    job_credentials.apply(session, SecretBox.for_settings(settings), job.id, job.credentials, plan)
     if secrets and secrets.get("ssh_private_key"):
         plan.ssh_key = secrets["ssh_private_key"]
     if job.purpose in PURPOSES:

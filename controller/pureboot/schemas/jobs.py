@@ -29,6 +29,10 @@ class JobTemplateInput(ma.Schema):
     forks = ma.fields.Integer(validate=ma.validate.Range(min=1, max=200))
     timeout = ma.fields.Integer(validate=ma.validate.Range(min=0, max=86400))
     verbosity = ma.fields.Integer(validate=ma.validate.Range(min=0, max=5))
+    credentials = ma.fields.List(ma.fields.Integer(validate=ma.validate.Range(min=1)),
+                                 validate=ma.validate.Length(max=16), metadata={
+        "description": "ids of stored credentials: an ssh_key drives the run's SSH login; the others "
+                       "reach the playbook as pureboot_credentials.<name>"})
     ask_extra_vars_on_launch = StrictBoolean()
     ask_limit_on_launch = StrictBoolean()
     ask_inventory_on_launch = StrictBoolean()
@@ -59,6 +63,7 @@ class JobTemplateOutput(ma.Schema):
     forks = ma.fields.Integer()
     timeout = ma.fields.Integer()
     verbosity = ma.fields.Integer()
+    credentials = ma.fields.List(ma.fields.Integer())
     ask_extra_vars_on_launch = StrictBoolean()
     ask_limit_on_launch = StrictBoolean()
     ask_inventory_on_launch = StrictBoolean()
