@@ -70,6 +70,9 @@ class Settings:
     boot_services: str = "127.0.0.1,::1"
     # Jobs (ansible-runner): "thread" runs them in this process, "celery" hands them to workers.
     job_executor: str = "thread"
+    # where job playbooks may come from besides collection FQCNs (comma/colon separated);
+    # only the host admin sets it (file/environment), never the API (jobs/policy.py)
+    playbook_dirs: str = ""
     job_workers: int = 4  # thread executor: playbooks run at once per controller process
     celery_broker_url: str = "redis://127.0.0.1:6379/0"
     celery_queue: str = "pureboot-jobs"

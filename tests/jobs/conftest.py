@@ -94,6 +94,7 @@ def jobs_app(request, settings, database_url, executor, celery_workers):
     overrides = dict(getattr(request, "param", {}) or {})
     overrides["job_executor"] = executor
     overrides["secret_keys"] = SECRET_KEYS
+    overrides.setdefault("playbook_dirs", str(PLAYBOOKS))
     if executor == "celery":
         worker = celery_workers(database_url)
         overrides.update(celery_broker_url=BROKER, celery_queue=worker.queue)

@@ -68,7 +68,7 @@ def test_ssh_key_credential_drives_the_login_user(jobs_client, executor, tmp_pat
 def test_template_credentials_are_validated(jobs_client):
     key1 = _credential(jobs_client, name="k1", kind="ssh_key", secrets={"private_key": SSH_KEY})
     key2 = _credential(jobs_client, name="k2", kind="ssh_key", secrets={"private_key": SSH_KEY})
-    base = {"name": "t-cred", "playbook": "/nonexistent.yml", "inventory": {"hosts": ["127.0.0.1"]}}
+    base = {"name": "t-cred", "playbook": "pureboot.pureboot.nonexistent", "inventory": {"hosts": ["127.0.0.1"]}}
     unknown = jobs_client.post("/api/v1/job_templates", json={**base, "credentials": [999]})
     assert unknown.status_code == 422 and "no credential 999" in str(unknown.get_json()["errors"])
     two_keys = jobs_client.post("/api/v1/job_templates", json={**base, "credentials": [key1, key2]})

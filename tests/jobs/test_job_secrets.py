@@ -15,6 +15,8 @@ from sqlalchemy import select
 from pureboot.models import Job, JobEvent
 from pureboot.secrets import Redactor
 
+from tests.controller.helpers import ok
+
 from .conftest import all_events, make_template, wait_job
 
 PLANTED = 'PLANTED-job-s3cr3t-"q"-91ab'  # a quote: also its JSON-escaped echo must be masked
@@ -74,3 +76,14 @@ def test_job_output_masks_secrets_and_the_job_still_uses_them(jobs_client, jobs_
     artifacts = Path(jobs_app.config["PUREBOOT"].data_dir, "jobs", str(job["id"]))
     for path in (p for p in artifacts.rglob("*") if p.is_file()):
         assert _leaks(path.read_text(errors="replace")) == [], path
+
+
+@pytest.mark.parametrize("executor", ["thread"])
+def test_extra_vars_are_never_templated(jobs_client, tmp_path):
+    marker = tmp_path / "ran"
+    value = "{{ lookup('pipe', 'touch " + str(marker) + "') }}"
+    template = make_template(jobs_client, name="echo", playbook="echo_var.yml", extra_vars={"echo": value})
+    job = wait_job(jobs_client, ok(jobs_client.post(template["related"]["launch"], json={}), 201)["id"])
+    stdout = jobs_client.get(f"/api/v1/jobs/{job['id']}/stdout?format=txt").get_data(as_text=True)
+    assert job["status"] == "successful" and not marker.exists()
+    assert "lookup('pipe'" in stdout

@@ -11,10 +11,12 @@ from ..db import get_session
 from ..errors import Conflict
 from ..jobs import credentials as job_credentials
 from ..jobs import inventory as inventory_mod
+from ..jobs import policy
 from ..jobs import service
 from ..jobs.system import get_jobs
 from ..models import JobTemplate
 from ..schemas.jobs import JobTemplateInput, JobTemplateOutput, JobTemplatePatch, LaunchInput, LaunchOutput
+from ..rbac import current_principal
 from ..services import audit
 from .actor import current_actor
 from .blueprint import Blueprint
@@ -26,6 +28,12 @@ blp = Blueprint("job_templates", __name__, url_prefix="/api/v1/job_templates",
 FILTERS = {"name": Filter(JobTemplate.name, lookups=("exact", "icontains")),
            "playbook": Filter(JobTemplate.playbook, lookups=("exact", "icontains"))}
 ListArgs = list_args("JobTemplateListArgs", FILTERS, ("id", "name", "created_at"))
+
+
+def _check_policy(fields: dict) -> None:
+    """Where the playbook comes from and whom it targets (jobs/policy.py); admins are trusted."""
+    principal = current_principal()
+    policy.check_job(current_app.config["PUREBOOT"], fields, principal is not None and principal.role == "admin")
 
 
 def _save(session, template: JobTemplate) -> JobTemplate:
@@ -54,6 +62,7 @@ class JobTemplateList(MethodView):
     def post(self, data):
         """Create a job template"""
         inventory_mod.validate_spec(data["inventory"])
+        _check_policy(data)
         session = get_session()
         job_credentials.validate(session, data.get("credentials", []))
         template = JobTemplate(**data)
@@ -74,6 +83,7 @@ class JobTemplateItem(MethodView):
         """Change a job template (jobs already launched keep their copy)"""
         if "inventory" in data:
             inventory_mod.validate_spec(data["inventory"])
+        _check_policy(data)
         session = get_session()
         if "credentials" in data:
             job_credentials.validate(session, data["credentials"])
@@ -99,6 +109,7 @@ class JobTemplateLaunch(MethodView):
         """Launch a job; fields are accepted only when ask_<field>_on_launch is set"""
         session = get_session()
         template = service.get_template(session, template_id)
+        _check_policy(data)  # launch-time prompts are the launcher's, whoever wrote the template
         job = service.launch_template(session, current_app.config["PUREBOOT"], template, data, current_actor())
         audit.record("job.launch", target=("job", job.id), session=session,
                      details={"template": template.id, "playbook": job.playbook})

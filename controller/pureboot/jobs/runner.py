@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import ansible_runner
+import yaml
 from sqlalchemy import select
 
 from .. import collection
@@ -45,7 +46,7 @@ from ..models import Job, JobEvent, utcnow
 from ..secrets import Redactor, SecretBox
 from . import credentials as job_credentials
 from . import inventory as inventory_mod
-from . import procs, redaction
+from . import policy, procs, redaction, unsafe
 from .service import publish_status, set_status
 from .writer import EventWriter
 
@@ -152,6 +153,7 @@ def _outcome(db: Database, job: Job, runner, stopper: "_Stopper") -> tuple[str, 
 
 
 def _plan(session, settings: Settings, job: Job, secrets: dict[str, str] | None, workdir: Path) -> Plan:
+    policy.check_playbook(settings, job.playbook)  # again at run time: playbook_dirs may have shrunk
     plan = Plan(playbook=job.playbook, inventory=inventory_mod.build(session, job.inventory),
                 extravars=dict(job.extra_vars or {}), envvars=_envvars(settings))
     job_credentials.apply(session, SecretBox.for_settings(settings), job.id, job.credentials, plan)
@@ -270,10 +272,12 @@ def _settings_file(workdir: Path) -> dict[str, Any]:
 
 
 def _extravars_file(workdir: Path, plan: Plan) -> str:
-    path = workdir / "extravars.json"
+    """YAML, so strings that look like Jinja are tagged ``!unsafe``: a ``lookup('pipe', ...)``
+    in a job's extra vars would otherwise run on the controller (jobs/policy.py)."""
+    path = workdir / "extravars.yml"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
-        json.dump(plan.extravars, fh)
+        yaml.dump(unsafe.mark(plan.extravars), fh, Dumper=unsafe.Dumper)
     return str(path)
 
 

@@ -21,6 +21,7 @@ from ..errors import Conflict, Invalid, NotFound, PureBootError
 from ..models import Job, JobEvent, JobTemplate, utcnow
 from ..models.job import ACTIVE_STATUSES, FINISHED_STATUSES, PROMPTABLE
 from . import inventory as inventory_mod
+from . import policy
 from .writer import FAILED_EVENTS
 
 SECRET_KEY_RE = re.compile(r"pass(word)?|secret|token|private_?key|passphrase|credential|api_?key", re.I)
@@ -80,6 +81,7 @@ def set_status(db: Database, job_id: int, status: str, **fields: Any) -> Job:
 def create_job(session: Session, settings: Settings, *, name: str, playbook: str, inventory: dict,
                launched_by: str, template: JobTemplate | None = None, **fields: Any) -> Job:
     inventory_mod.validate_spec(inventory)
+    policy.check_playbook(settings, playbook)
     job = Job(name=name, playbook=playbook, inventory=inventory, launched_by=launched_by,
               template_id=template.id if template else None, status="new",
               executor=settings.job_executor, execution_node=this_process(), **fields)
