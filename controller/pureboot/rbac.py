@@ -48,7 +48,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 # A booted agent holding its node's install token (not a user): it may stream the images
-# its tasks name, nothing else. Not a user role, so no user can be given it.
+# its workflow names (services/node_scope.py), nothing else. Not a user role, so no user can be given it.
 NODE_ROLE = "node"
 NODE_PERMISSIONS = frozenset({"templates:read"})
 
@@ -176,6 +176,7 @@ class Principal:
     role: str
     via: str  # jwt, api_token, anonymous (auth_required=false)
     token_id: int | None = None
+    node_id: int | None = None  # a deploy agent's install token: which node (services/node_scope.py)
 
 
 def current_principal() -> Principal | None:

@@ -34,3 +34,32 @@ def test_node_token_dies_with_the_install(client, anon_client):
     assert response.status_code == 401
     forged = anon_client.get(template["download_url"], headers={"Authorization": "Bearer pbn_forged"})
     assert forged.status_code == 401
+
+
+def test_node_token_reaches_only_the_templates_its_workflow_names(client, anon_client):
+    named = ok(client.post("/api/v1/templates?name=img&kind=raw", data=b"mine",
+                           content_type="application/octet-stream"), 201)
+    other = ok(client.post("/api/v1/templates?name=secret-image&kind=raw", data=b"not yours",
+                           content_type="application/octet-stream"), 201)
+    agent = {"Authorization": f"Bearer {_agent_token(client, anon_client)}"}
+    listed = ok(anon_client.get("/api/v1/templates", headers=agent))
+    assert [t["id"] for t in listed["results"]] == [named["id"]]
+    assert ok(anon_client.get("/api/v1/templates?name=secret-image", headers=agent))["count"] == 0
+    for url in (other["url"], other["download_url"]):
+        response = anon_client.get(url, headers=agent)
+        assert response.status_code == 403 and b"not yours" not in response.data, url
+    assert anon_client.get(named["download_url"], headers=agent).data == b"mine"
+    assert ok(client.get("/api/v1/templates"))["count"] == 2  # users still see everything
+
+
+def test_node_token_scope_follows_a_template_id(client, anon_client):
+    first = ok(client.post("/api/v1/templates?name=a&kind=raw", data=b"a", content_type="application/octet-stream"),
+               201)
+    second = ok(client.post("/api/v1/templates?name=b&kind=raw", data=b"b",
+                            content_type="application/octet-stream"), 201)
+    workflow = make_workflow(client, name="by-id", tasks=[{"type": "image_deploy", "image": second["id"]}])
+    make_node(client, "52:54:00:00:77:02", workflow_id=workflow["id"])
+    token = ok(anon_client.get("/api/v1/next?mac=52:54:00:00:77:02"))["token"]
+    agent = {"Authorization": f"Bearer {token}"}
+    assert anon_client.get(second["download_url"], headers=agent).data == b"b"
+    assert anon_client.get(first["download_url"], headers=agent).status_code == 403

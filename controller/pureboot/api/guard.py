@@ -31,7 +31,7 @@ def _authenticate() -> rbac.Principal | None:
     session = get_session()
     if token.startswith(tokens.PREFIX):  # the deploy agent, with its node's install token
         node = tokens.verify_node_token(session, token)
-        return rbac.Principal(None, f"node:{node.id}", rbac.NODE_ROLE, "node_token")
+        return rbac.Principal(None, f"node:{node.id}", rbac.NODE_ROLE, "node_token", node_id=node.id)
     if token.startswith(user_service.TOKEN_PREFIX):
         user, row = user_service.user_from_api_token(session, token)
         return rbac.Principal(user.id, user.username, user.effective_role(utcnow()), "api_token", row.id)

@@ -18,8 +18,10 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db import get_session
 from ..errors import Conflict, Invalid, NotFound
-from ..models import Template
+from ..models import Node, Template
+from ..rbac import current_principal
 from ..schemas.templates import TemplateInput, TemplateOutput, TemplatePatch, TemplateUploadArgs
+from ..services import node_scope
 from ..services.template_store import TemplateStore, safe_filename
 from .blueprint import Blueprint
 from .listing import Filter, apply_filters, apply_order, list_args, page_schema, paginate
@@ -45,10 +47,19 @@ def _store() -> TemplateStore:
     return TemplateStore(settings.templates_dir, settings.max_upload_bytes)
 
 
+def _calling_node(session) -> Node | None:
+    """The node whose install token made this request, if one did."""
+    principal = current_principal()
+    return session.get(Node, principal.node_id) if principal is not None and principal.node_id else None
+
+
 def _get(session, template_id: int) -> Template:
     template = session.get(Template, template_id)
     if template is None:
         raise NotFound(f"template {template_id} not found")
+    node = _calling_node(session)
+    if node is not None:
+        node_scope.check_template(node, template)
     return template
 
 
@@ -82,8 +93,12 @@ class TemplateList(MethodView):
     @blp.response(200, page_schema(TemplateOutput, "TemplatePage"))
     def get(self, args):
         """List templates"""
+        session = get_session()
         stmt = apply_order(apply_filters(select(Template), args, FILTERS), Template, args.get("order_by"))
-        return paginate(get_session(), stmt, args)
+        node = _calling_node(session)
+        if node is not None:  # an install token lists only what its workflow names
+            stmt = stmt.where(node_scope.template_filter(node))
+        return paginate(session, stmt, args)
 
     @blp.response(201, TemplateOutput)
     @blp.doc(requestBody={"content": {**RAW_BODY["content"], **MULTIPART["content"],
