@@ -35,6 +35,9 @@ class Settings:
     # A discovered node boots the agent once to inventory its hardware, then does this.
     discovery_after_inventory: str = "poweroff"  # poweroff | reboot
     # Boot and check-in (PRD 6.3).
+    # seconds an install token must be silent before an anonymous check-in may replace it
+    # (unless the boot service saw the node's DHCP that recently): services/tokens.py may_rotate
+    token_rotation_grace: int = 600
     install_timeout: int = 1800  # seconds in installing before the watchdog fails the node
     watchdog_interval: int = 60  # seconds between watchdog sweeps in `pureboot serve`; 0: off
     boot_decision_timeout: float = 2.0  # Rule D: slower than this -> answer "boot local"

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from datetime import datetime, timezone
 
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import create_engine, select
+from sqlalchemy import MetaData, Table, create_engine, insert, select
 from sqlalchemy.orm import Session
 
 from pureboot.config import Settings
 from pureboot.migrate import current_revision, downgrade, upgrade
-from pureboot.models import Node, NodeKey, Webhook
+from pureboot.models import NodeKey, Webhook
 from pureboot.secrets import SecretBox
 
 HOOK_SECRET = "PLANTED-webhook-legacy-4411"
@@ -47,12 +48,19 @@ def url_before_0007(request, tmp_path):
 def _seed(url: str, legacy: Fernet) -> None:
     """Rows as a 0006 controller wrote them (the models match the 0006 schema)."""
     engine = create_engine(url)
+    nodes = Table("nodes", MetaData(), autoload_with=engine)  # the 0006 columns, not today's model's
+    now = datetime.now(timezone.utc)
+    row = {"mac": "52:54:00:00:07:01", "arch": "x86_64", "firmware": "unknown", "platform": "baremetal",
+           "state": "discovered", "hardware": {}, "tags": [], "created_at": now, "updated_at": now,
+           "state_changed_at": now, "lock_version": 1}
+    with engine.begin() as conn:
+        node_id = conn.execute(insert(nodes).values({k: v for k, v in row.items() if k in nodes.c})
+                               .returning(nodes.c.id)).scalar_one()
     with Session(engine) as session, session.begin():
-        node = Node(mac="52:54:00:00:07:01")
-        session.add_all([node, Webhook(name="old", url="http://127.0.0.1:9/h", event_types=[],
+        session.add_all([Webhook(name="old", url="http://127.0.0.1:9/h", event_types=[],
                                        secret_encrypted=legacy.encrypt(HOOK_SECRET.encode())),
                          Webhook(name="unsigned", url="http://127.0.0.1:9/u", event_types=[]),
-                         NodeKey(node=node, public_key="ssh-ed25519 AAAA x",
+                         NodeKey(node_id=node_id, public_key="ssh-ed25519 AAAA x",
                                  private_key_encrypted=legacy.encrypt(INSTALL_KEY.encode()))])
     engine.dispose()
 
@@ -74,7 +82,7 @@ def test_upgrade_reencrypts_legacy_secrets_under_secretbox_and_downgrade_reverts
     _seed(url_before_0007, legacy)
     upgrade(url_before_0007, settings=settings)
     hook, key, revision = _tokens(url_before_0007)
-    assert revision == "0007"
+    assert revision == "0008"  # head
     box = SecretBox.for_settings(settings)
     assert box.decrypt(hook) == HOOK_SECRET and box.decrypt(key) == INSTALL_KEY
     assert HOOK_SECRET.encode() not in hook and b"legacy-body" not in key

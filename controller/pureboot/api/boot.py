@@ -26,6 +26,7 @@ from ..services import tokens
 from ..services.checkin import BootRequest, check_in, dhcp_answer
 from ..services.reports import STATUSES, apply_report
 from .blueprint import Blueprint
+from .protection import from_boot_service
 
 log = logging.getLogger("pureboot.boot")
 blp = Blueprint("boot", __name__, url_prefix="/api/v1", description="Network boot check-in and node reports")
@@ -82,7 +83,8 @@ def next_spec(req: BootRequest, bearer: str | None = None, *, peek: bool = False
 
     def work() -> dict[str, Any]:
         with database.sessions() as session:
-            result = check_in(session, req, discovery=settings.discovery, bearer=bearer, peek=peek)
+            result = check_in(session, req, discovery=settings.discovery, bearer=bearer, peek=peek,
+                              rotation_grace=settings.token_rotation_grace)
             return build_spec(settings, result.node, result.decision, result.token)
 
     future = _pool.submit(work)
@@ -114,11 +116,13 @@ class Next(MethodView):
 @blp.route("/boot/dhcp")
 class Dhcp(MethodView):
     @blp.arguments(DhcpArgs, location="query")
-    @blp.response(200, description="{serve, state, known, reason, node_id}; no side effects")
+    @blp.response(200, description="{serve, state, known, reason, node_id}; from a boot service "
+                  "address it also notes that the node is booting (install token rotation)")
     def get(self, args):
         """Rule E: should the DHCP responder answer this MAC?"""
         settings = current_app.config["PUREBOOT"]
-        return dhcp_answer(get_session(), args["mac"], discovery=settings.discovery)
+        return dhcp_answer(get_session(), args["mac"], discovery=settings.discovery,
+                           from_boot_service=from_boot_service())
 
 
 @blp.route("/report")

@@ -61,7 +61,7 @@ def _networks(spec: str) -> tuple:
     return tuple(networks)
 
 
-def _from_boot_service() -> bool:
+def from_boot_service() -> bool:
     try:
         address = ipaddress.ip_address(request.remote_addr or "")
     except ValueError:
@@ -118,7 +118,7 @@ def build_limiter(app: Flask) -> Limiter:
         ApplicationLimit(limit_provider=lambda: _settings().rate_limit_login_ip, key_function=get_remote_address,
                          scope="login-ip", exempt_when=lambda: _category() not in ("login", "refresh")),
         ApplicationLimit(limit_provider=lambda: _settings().rate_limit_boot, key_function=get_remote_address,
-                         scope="boot", exempt_when=lambda: _category() != "boot" or _from_boot_service()),
+                         scope="boot", exempt_when=lambda: _category() != "boot" or from_boot_service()),
         ApplicationLimit(limit_provider=lambda: _settings().rate_limit_boot_known,
                          key_function=lambda: g.get("known_mac") or "-",
                          scope="boot-known", exempt_when=lambda: _category() != "boot-known"),

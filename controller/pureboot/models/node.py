@@ -47,6 +47,10 @@ class Node(Base):
     # would then conflict with the FK share lock of concurrent event inserts (deadlock).
     install_token_hash: Mapped[Optional[str]] = mapped_column(String(64), index=True)
     install_token_issued_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # A token in use (last use) is not rotated by an anonymous check-in unless the boot
+    # service saw this MAC's DHCP since (services/tokens.py may_rotate).
+    install_token_used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    dhcp_seen_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     # Optimistic lock: two concurrent transitions of one node cannot both commit.
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 

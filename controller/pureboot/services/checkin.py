@@ -17,7 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..boot.decision import MINT, ROTATE, Decision, decide
+from ..boot.decision import LOCAL, MINT, ROTATE, Decision, decide
 from ..errors import Conflict, Unauthorized
 from ..models import Node, utcnow
 from ..shared import mac as macs
@@ -65,13 +65,13 @@ class CheckIn:
 
 
 def check_in(session: Session, request: BootRequest, *, discovery: bool,
-             bearer: str | None = None, peek: bool = False) -> CheckIn:
+             bearer: str | None = None, peek: bool = False, rotation_grace: float = 600) -> CheckIn:
     """Decide for `request` and apply the decision; commits. `peek`: decide only."""
     if bearer is not None:
         return _token_holder(session, request, bearer)
     for _ in range(ATTEMPTS):
         try:
-            return _apply(session, request, discovery, peek)
+            return _apply(session, request, discovery, peek, rotation_grace)
         except (Conflict, StaleDataError) as exc:
             session.rollback()
             log.info("check-in of %s raced another request (%s); retrying", request.mac, exc)
@@ -89,9 +89,11 @@ def _token_holder(session: Session, request: BootRequest, bearer: str) -> CheckI
                                 inventoried=inventory.collected(node)))
 
 
-def _apply(session: Session, request: BootRequest, discovery: bool, peek: bool) -> CheckIn:
+def _apply(session: Session, request: BootRequest, discovery: bool, peek: bool, rotation_grace: float) -> CheckIn:
     node = node_service.find_by_mac(session, request.mac)
     decision = decide(node.state if node else None, discovery=discovery, inventoried=inventory.collected(node))
+    if decision.token == ROTATE and node is not None and not tokens.may_rotate(node, rotation_grace):
+        decision = token_in_use(decision)
     if peek:
         return CheckIn(node, decision)
     token = None
@@ -111,16 +113,25 @@ def _apply(session: Session, request: BootRequest, discovery: bool, peek: bool) 
     return CheckIn(node, decision, token)
 
 
+def token_in_use(decision: Decision) -> Decision:
+    """An anonymous check-in for a node whose agent still uses its token: the local disk is
+    safe (Rule D's answer) and the running agent's token keeps working."""
+    return Decision(LOCAL, decision.reason + "; its install token is in use, not rotated by an "
+                    "unauthenticated request: booting local")
+
+
 def _touch(session: Session, node: Node) -> None:
     """Record the check-in time without bumping the node's version counter."""
     session.execute(update(Node).where(Node.id == node.id).values(last_seen_at=utcnow())
                     .execution_options(synchronize_session=False))
 
 
-def dhcp_answer(session: Session, mac: str, *, discovery: bool) -> dict[str, Any]:
-    """Rule E for the DHCP responder: no side effects."""
+def dhcp_answer(session: Session, mac: str, *, discovery: bool, from_boot_service: bool = False) -> dict[str, Any]:
+    """Rule E for the DHCP responder; a boot service asking means the node is booting now."""
     from ..boot.decision import serves_dhcp
     node = node_service.find_by_mac(session, mac)
+    if node is not None and from_boot_service:
+        tokens.record_dhcp(session, node)
     state = node.state if node else None
     serve, reason = serves_dhcp(state, discovery=discovery)
     return {"serve": serve, "state": state, "known": node is not None, "reason": reason,

@@ -33,6 +33,7 @@ TOKEN_BYTES = 32  # 256 bits
 # Node tokens share the Authorization header with users' bearer tokens (JWTs); the prefix
 # tells them apart, so a user's token on a boot endpoint is never mistaken for a node's.
 PREFIX = "pbn_"
+USE_RESOLUTION = 10.0  # seconds: how often a token's use is written down
 
 
 def token_hash(token: str) -> str:
@@ -43,7 +44,7 @@ def mint_token(node: Node) -> str:
     """Give `node` a new token (the previous one stops working) and return it."""
     token = PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
     node.install_token_hash = token_hash(token)
-    node.install_token_issued_at = utcnow()
+    node.install_token_issued_at, node.install_token_used_at = utcnow(), None
     return token
 
 
@@ -57,7 +58,7 @@ def rotate_token(session: Session, node: Node) -> str:
     token = PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
     result = session.execute(
         update(Node).where(Node.id == node.id, Node.state == node.state, Node.state.in_(BOOT_STATES))
-        .values(install_token_hash=token_hash(token), install_token_issued_at=utcnow())
+        .values(install_token_hash=token_hash(token), install_token_issued_at=utcnow(), install_token_used_at=None)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         raise Conflict(f"node {node.id} changed state while booting; deciding again", code="concurrent_update")
@@ -80,7 +81,44 @@ def verify_node_token(session: Session, token: str | None, states: frozenset[str
     node = session.scalars(select(Node).where(Node.install_token_hash == token_hash(token))).first()
     if node is None or node.state not in states:
         raise Unauthorized("a valid node token is required (Authorization: Bearer <token>)")
+    _mark_used(session, node)
     return node
+
+
+def _mark_used(session: Session, node: Node) -> None:
+    """Note that the token is in use (at most every USE_RESOLUTION seconds, without bumping
+    the node's version): an anonymous check-in then cannot rotate it (may_rotate)."""
+    now = utcnow()
+    if node.install_token_used_at and (now - node.install_token_used_at).total_seconds() < USE_RESOLUTION:
+        return
+    session.execute(update(Node).where(Node.id == node.id, Node.install_token_hash == node.install_token_hash)
+                    .values(install_token_used_at=now).execution_options(synchronize_session=False))
+    session.commit()  # first thing in the request: nothing else is pending
+
+
+def may_rotate(node: Node, grace: float) -> bool:
+    """Whether an unauthenticated check-in may replace this node's token.
+
+    Anyone on the network can claim a MAC, so a token in use (an agent's run is alive)
+    is kept. A token not used yet is replaced freely: one boot fetches several configs
+    (pxelinux, grub, iPXE) and the node uses the last. A used token is replaced when the
+    node really boots again: the boot service saw its DHCP after the last use (it only
+    reports from ``boot_services`` addresses), or the token has been silent for `grace`
+    seconds (a site whose DHCP is not ours).
+    """
+    used = node.install_token_used_at
+    if not node.install_token_hash or used is None:
+        return True
+    if node.dhcp_seen_at is not None and node.dhcp_seen_at >= used:
+        return True
+    return (utcnow() - used).total_seconds() > grace
+
+
+def record_dhcp(session: Session, node: Node) -> None:
+    """The boot service saw this node's DHCP now (it is booting for real)."""
+    session.execute(update(Node).where(Node.id == node.id).values(dhcp_seen_at=utcnow())
+                    .execution_options(synchronize_session=False))
+    session.commit()
 
 
 def bearer_token(header: str | None) -> str | None:
