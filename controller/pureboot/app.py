@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 
 from . import __version__, events, rbac
 from .api import BLUEPRINTS, errors, guard, protection
+from .api.bodies import BoundedJSONProvider
 from .api.system import assets
 from .config import Settings, load_settings
 from .db import Database, close_session
@@ -79,6 +80,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("pureboot").setLevel(settings.log_level.upper())
 
     app = Flask("pureboot")
+    app.json = BoundedJSONProvider(app)  # request.get_json(): size and depth limits (api/bodies.py)
     app.config["PUREBOOT"] = settings
     app.config["SECRET_KEY"] = _secret_key(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes

@@ -38,6 +38,20 @@ def normalize_mac(value):
     return ":".join(text[i:i + 2] for i in range(0, 12, 2))
 
 
+def reserved_reason(mac):
+    """Why a normalized MAC cannot be a node's (broadcast, multicast, all zero), or None.
+
+    No NIC has such an address as its own; a packet claiming one is forged or broken.
+    """
+    if mac == "00:00:00:00:00:00":
+        return "the all-zero MAC is not a NIC's address"
+    if mac == "ff:ff:ff:ff:ff:ff":
+        return "the broadcast MAC is not a NIC's address"
+    if int(mac[:2], 16) & 1:
+        return "a multicast MAC (group bit set in the first octet) is not a NIC's address"
+    return None
+
+
 def pxelinux_name(mac):
     """PXELINUX per-host config name: ``01-aa-bb-cc-dd-ee-ff``."""
     return "01-" + normalize_mac(mac).replace(":", "-")

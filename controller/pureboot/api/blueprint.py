@@ -5,7 +5,10 @@ from __future__ import annotations
 import yaml
 from flask_smorest import Blueprint as _Blueprint
 from marshmallow import RAISE
-from webargs.flaskparser import FlaskParser
+from webargs import missing
+from webargs.flaskparser import FlaskParser, is_json_request
+
+from . import bodies
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 
@@ -28,10 +31,17 @@ class BodyParser(FlaskParser):
         mimetype = (req.mimetype or "").lower()
         if mimetype in YAML_TYPES:
             try:
-                return yaml.safe_load(req.get_data(cache=True, as_text=True))
+                return bodies.load_yaml(req.get_data(cache=True, as_text=True))
             except yaml.YAMLError as exc:
                 self._handle_invalid_json_error(ValueError(f"invalid YAML: {exc}"), req)
-        return super()._raw_load_json(req)
+            except bodies.BodyError as exc:
+                self._handle_invalid_json_error(exc, req)
+        if not is_json_request(req):
+            return missing
+        try:
+            return bodies.load_json(req.get_data(cache=True))
+        except (ValueError, UnicodeDecodeError) as exc:  # BodyError, JSONDecodeError
+            self._handle_invalid_json_error(exc, req)
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         from flask_smorest import abort

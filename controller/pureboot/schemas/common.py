@@ -28,9 +28,13 @@ class MacAddress(ma.fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
-            return mac.normalize_mac(text)
+            normalized = mac.normalize_mac(text)
         except ValueError:
             raise ma.ValidationError("not a MAC address (e.g. aa:bb:cc:dd:ee:ff)") from None
+        reserved = mac.reserved_reason(normalized)
+        if reserved:
+            raise ma.ValidationError(reserved)
+        return normalized
 
 
 class Hostname(ma.fields.String):

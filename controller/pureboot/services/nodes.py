@@ -50,6 +50,9 @@ def create_node(session: Session, data: dict[str, Any], actor: str) -> Node:
     """Register a node. It starts discovered, or pending when a workflow is given."""
     data = dict(data)
     data["mac"] = mac.normalize_mac(data["mac"])
+    reserved = mac.reserved_reason(data["mac"])
+    if reserved:  # every way in (API, check-in, modules) registers through here
+        raise Invalid(f"cannot register {data['mac']}: {reserved}", errors={"mac": [reserved]})
     workflow_id = data.pop("workflow_id", None)
     node = Node(**{"hardware": {}, "tags": [], **data, "state": lifecycle.State.DISCOVERED.value})
     session.add(node)
