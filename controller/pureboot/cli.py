@@ -75,12 +75,17 @@ def jobs_prune(days: int | None) -> None:
 @main.command(help="Run the controller API with gunicorn (threads, as deployed).")
 @click.option("--listen", help="address:port (default from PUREBOOT_LISTEN, 127.0.0.1:8080)")
 @click.option("--workers", type=int, help="worker processes")
-def serve(listen: str | None, workers: int | None) -> None:
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), help="serve HTTPS with this PEM certificate")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="the certificate's PEM private key")
+@click.option("--tls-self-signed", is_flag=True, default=None,
+              help="serve HTTPS with a certificate generated once in <data_dir>/tls")
+def serve(listen: str | None, workers: int | None, **tls) -> None:
     from .migrate import NotMigrated
     from .serve import run
     settings = load_settings()
     try:
-        settings = settings.with_overrides(**{k: v for k, v in {"listen": listen, "workers": workers}.items() if v})
+        given = {"listen": listen, "workers": workers, **tls}
+        settings = settings.with_overrides(**{k: v for k, v in given.items() if v})
         from .app import create_app
         bootstrap_admin(create_app(settings))
         run(settings)

@@ -28,6 +28,10 @@ class Settings:
     secret_key: str = ""  # empty: generated once and kept in data_dir/secret_key
     listen: str = "127.0.0.1:8080"
     public_url: str = ""  # how booting nodes reach the API; empty: http://<listen>
+    # HTTPS (both paths, or tls_self_signed: a pair generated once in data_dir/tls).
+    tls_cert: str = ""
+    tls_key: str = ""
+    tls_self_signed: bool = False
     workers: int = 2
     threads: int = 8
     log_level: str = "INFO"
