@@ -169,6 +169,8 @@ TFTP and IPv6 RA. It talks to the controller over HTTP only.""")
 @click.option("--timeout", type=float, default=2.0, show_default=True,
               help="seconds to wait for the controller before answering boot-local (Rule D)")
 @click.option("--cache-ttl", type=float, default=5.0, show_default=True, help="seconds to cache Rule E answers")
+@click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False), envvar="PUREBOOT_CA_BUNDLE",
+              help="PEM CA bundle to verify an https:// --controller (default: system store)")
 @click.option("--no-ra", is_flag=True, help="do not answer IPv6 router solicitations")
 @click.option("--answer-installed", is_flag=True,
               help="also answer PXE from installed/active/failed nodes so the controller sends them "

@@ -63,3 +63,21 @@ def test_self_signed_pair_is_reused(tmp_path):
     before = open(first[0], "rb").read()
     assert self_signed(str(tmp_path), "0.0.0.0:8443") == first
     assert open(first[0], "rb").read() == before
+
+
+def test_collection_client_verifies_with_ca_path(tls_server):
+    from ansible_collections.pureboot.pureboot.plugins.module_utils.api import PureBootAPIError, PureBootClient
+    port, tls = tls_server
+    url = f"https://127.0.0.1:{port}"
+    assert PureBootClient(url, ca_path=str(tls / "self-signed.crt")).get("ping")
+    with pytest.raises(PureBootAPIError, match="CERTIFICATE_VERIFY_FAILED.*ca_path"):
+        PureBootClient(url).get("ping")
+
+
+def test_boot_service_client_verifies_with_ca_bundle(tls_server):
+    from pureboot.bootsvc.client import ControllerClient
+    port, tls = tls_server
+    url = f"https://127.0.0.1:{port}"
+    trusted = ControllerClient(url, timeout=10, ca_bundle=str(tls / "self-signed.crt"))
+    assert not trusted.dhcp("52:54:00:00:00:01").offline
+    assert ControllerClient(url, timeout=10).dhcp("52:54:00:00:00:01").offline  # unverified: refused
