@@ -53,6 +53,7 @@ def self_signed(data_dir: str, listen: str) -> tuple[str, str]:
     )
     # Key first, created 0600 (never world-readable, even briefly).
     fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a key left over from an interrupted first start keeps its old mode otherwise
     with os.fdopen(fd, "wb") as handle:
         handle.write(private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))

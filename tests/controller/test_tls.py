@@ -81,3 +81,10 @@ def test_boot_service_client_verifies_with_ca_bundle(tls_server):
     trusted = ControllerClient(url, timeout=10, ca_bundle=str(tls / "self-signed.crt"))
     assert not trusted.dhcp("52:54:00:00:00:01").offline
     assert ControllerClient(url, timeout=10).dhcp("52:54:00:00:00:01").offline  # unverified: refused
+
+
+def test_base_url_follows_tls():
+    from pureboot.config import Settings
+    assert Settings(data_dir="/", listen="h:1", tls_self_signed=True).base_url == "https://h:1"
+    assert Settings(data_dir="/", listen="h:1").base_url == "http://h:1"
+    assert Settings(data_dir="/", tls_self_signed=True, public_url="http://n:80/").base_url == "http://n:80"
