@@ -75,12 +75,17 @@ def jobs_prune(days: int | None) -> None:
 @main.command(help="Run the controller API with gunicorn (threads, as deployed).")
 @click.option("--listen", help="address:port (default from PUREBOOT_LISTEN, 127.0.0.1:8080)")
 @click.option("--workers", type=int, help="worker processes")
-def serve(listen: str | None, workers: int | None) -> None:
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), help="serve HTTPS with this PEM certificate")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="the certificate's PEM private key")
+@click.option("--tls-self-signed", is_flag=True, default=None,
+              help="serve HTTPS with a certificate generated once in <data_dir>/tls")
+def serve(listen: str | None, workers: int | None, **tls) -> None:
     from .migrate import NotMigrated
     from .serve import run
     settings = load_settings()
     try:
-        settings = settings.with_overrides(**{k: v for k, v in {"listen": listen, "workers": workers}.items() if v})
+        given = {"listen": listen, "workers": workers, **tls}
+        settings = settings.with_overrides(**{k: v for k, v in given.items() if v})
         from .app import create_app
         bootstrap_admin(create_app(settings))
         run(settings)
@@ -164,6 +169,8 @@ TFTP and IPv6 RA. It talks to the controller over HTTP only.""")
 @click.option("--timeout", type=float, default=2.0, show_default=True,
               help="seconds to wait for the controller before answering boot-local (Rule D)")
 @click.option("--cache-ttl", type=float, default=5.0, show_default=True, help="seconds to cache Rule E answers")
+@click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False), envvar="PUREBOOT_CA_BUNDLE",
+              help="PEM CA bundle to verify an https:// --controller (default: system store)")
 @click.option("--no-ra", is_flag=True, help="do not answer IPv6 router solicitations")
 @click.option("--answer-installed", is_flag=True,
               help="also answer PXE from installed/active/failed nodes so the controller sends them "

@@ -27,7 +27,11 @@ class Settings:
     database_url: str = ""  # empty: SQLite file under data_dir
     secret_key: str = ""  # empty: generated once and kept in data_dir/secret_key
     listen: str = "127.0.0.1:8080"
-    public_url: str = ""  # how booting nodes reach the API; empty: http://<listen>
+    public_url: str = ""  # how booting nodes reach the API; empty: http(s)://<listen>
+    # HTTPS (both paths, or tls_self_signed: a pair generated once in data_dir/tls).
+    tls_cert: str = ""
+    tls_key: str = ""
+    tls_self_signed: bool = False
     workers: int = 2
     threads: int = 8
     log_level: str = "INFO"
@@ -105,7 +109,8 @@ class Settings:
     @property
     def base_url(self) -> str:
         """How booting nodes reach this controller (no trailing slash)."""
-        return (self.public_url or f"http://{self.listen}").rstrip("/")
+        scheme = "https" if self.tls_cert or self.tls_self_signed else "http"
+        return (self.public_url or f"{scheme}://{self.listen}").rstrip("/")
 
     @property
     def templates_dir(self) -> Path:

@@ -9,11 +9,13 @@ from .config import Settings
 from .db import make_engine
 from .migrate import check_migrated
 from .services.watchdog import Watchdog
+from .tls import material
 
 
 class _Gunicorn(BaseApplication):
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, tls: tuple[str, str] | None = None):
         self.settings = settings
+        self.tls = tls
         super().__init__()
 
     def load_config(self) -> None:
@@ -26,6 +28,9 @@ class _Gunicorn(BaseApplication):
         # gunicorn answers longer request lines itself, in HTML; 8190 (its maximum) leaves room
         # for every query the OpenAPI document allows (filters are bounded to 256 characters).
         self.cfg.set("limit_request_line", 8190)
+        if self.tls:
+            self.cfg.set("certfile", self.tls[0])
+            self.cfg.set("keyfile", self.tls[1])
 
     def load(self):
         app = create_app(self.settings)
@@ -39,4 +44,5 @@ def run(settings: Settings) -> None:
     # Fail in the parent with a clear message, not once per worker.
     with make_engine(settings.database_uri).connect() as connection:
         check_migrated(connection, settings.database_uri)
-    _Gunicorn(settings).run()
+    s = settings
+    _Gunicorn(settings, material(s.tls_cert, s.tls_key, s.tls_self_signed, s.data_dir, s.listen)).run()

@@ -66,6 +66,14 @@ options:
     ini:
       - section: callback_pureboot_report
         key: validate_certs
+  ca_path:
+    description: PEM CA bundle to verify the controller's certificate with (default the system store).
+    type: path
+    env:
+      - name: PUREBOOT_CA_PATH
+    ini:
+      - section: callback_pureboot_report
+        key: ca_path
   timeout:
     description: Seconds to wait for each API request.
     type: int
@@ -132,7 +140,7 @@ class CallbackModule(CallbackBase):
         try:
             client = PureBootClient(self.get_option("url"), self.get_option("token"), self.get_option("username"),
                                     self.get_option("password"), self.get_option("validate_certs"),
-                                    self.get_option("timeout"))
+                                    self.get_option("timeout"), self.get_option("ca_path"))
         except PureBootAPIError as exc:
             self._display.warning("pureboot.pureboot.report: %s" % exc.message)
             return

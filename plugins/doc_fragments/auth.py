@@ -41,6 +41,12 @@ options:
       - If not set, the E(PUREBOOT_VALIDATE_CERTS) environment variable is used.
     type: bool
     default: true
+  ca_path:
+    description:
+      - PEM CA bundle to verify the controller's certificate with, for example the
+        C(<data_dir>/tls/self-signed.crt) of C(pureboot serve --tls-self-signed).
+      - If not set, the E(PUREBOOT_CA_PATH) environment variable is used; else the system store.
+    type: path
   timeout:
     description:
       - Seconds to wait for each API request.

@@ -55,6 +55,11 @@ options:
     default: true
     env:
       - name: PUREBOOT_VALIDATE_CERTS
+  ca_path:
+    description: PEM CA bundle to verify the controller's certificate with (default the system store).
+    type: path
+    env:
+      - name: PUREBOOT_CA_PATH
   timeout:
     description: Seconds to wait for each API request.
     type: int
@@ -192,7 +197,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         try:
             client = PureBootClient(self.get_option("url"), self.get_option("token"), self.get_option("username"),
                                     self.get_option("password"), self.get_option("validate_certs"),
-                                    self.get_option("timeout"))
+                                    self.get_option("timeout"), self.get_option("ca_path"))
             for page in client.iter_pages("nodes", self._query(), self.get_option("workers")):
                 fresh = [node for node in page if node["id"] not in seen]  # pages can shift under writes
                 seen.update(node["id"] for node in fresh)

@@ -31,6 +31,7 @@ AUTH_ARGSPEC = dict(
     username=dict(type="str", fallback=(env_fallback, ["PUREBOOT_USERNAME"])),
     password=dict(type="str", no_log=True, fallback=(env_fallback, ["PUREBOOT_PASSWORD"])),
     validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["PUREBOOT_VALIDATE_CERTS"])),
+    ca_path=dict(type="path", fallback=(env_fallback, ["PUREBOOT_CA_PATH"])),
     timeout=dict(type="int", default=30),
 )
 
@@ -71,7 +72,8 @@ def _error_from_http(method, url, exc):
 class PureBootClient:
     """Talks to one controller. Authenticates lazily, once."""
 
-    def __init__(self, url, token=None, username=None, password=None, validate_certs=True, timeout=30):
+    def __init__(self, url, token=None, username=None, password=None, validate_certs=True, timeout=30,
+                 ca_path=None):
         if not url:
             raise PureBootAPIError("no controller URL: set the url option or PUREBOOT_URL")
         if "://" not in url:
@@ -81,6 +83,7 @@ class PureBootClient:
         self.username = username
         self.password = password
         self.validate_certs = validate_certs
+        self.ca_path = ca_path
         self.timeout = timeout
         self._authenticated = bool(token) or not (username and password)
 
@@ -109,12 +112,15 @@ class PureBootClient:
             all_headers["Authorization"] = "Bearer %s" % self.token
         try:
             return open_url(url, data=data, headers=all_headers, method=method,
-                            validate_certs=self.validate_certs, timeout=self.timeout,
+                            validate_certs=self.validate_certs, ca_path=self.ca_path, timeout=self.timeout,
                             follow_redirects="safe", http_agent="pureboot-ansible")
         except HTTPError as exc:
             raise _error_from_http(method, url, exc)
         except URLError as exc:
-            raise PureBootAPIError("cannot reach the PureBoot controller at %s: %s" % (url, exc.reason))
+            hint = ""
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc.reason):  # the usual self-signed/private-CA case
+                hint = " (set ca_path or PUREBOOT_CA_PATH to the controller's CA bundle)"
+            raise PureBootAPIError("cannot reach the PureBoot controller at %s: %s%s" % (url, exc.reason, hint))
         except (OSError, ValueError) as exc:
             raise PureBootAPIError("%s %s failed: %s" % (method, url, exc))
 
@@ -246,7 +252,8 @@ class PureBootModule(AnsibleModule):
         params = self.params
         try:
             self.client = PureBootClient(params["url"], params.get("token"), params.get("username"),
-                                         params.get("password"), params["validate_certs"], params["timeout"])
+                                         params.get("password"), params["validate_certs"], params["timeout"],
+                                         params.get("ca_path"))
         except PureBootAPIError as exc:
             self.fail_json(msg=exc.message)
 

@@ -30,8 +30,11 @@ class DhcpAnswer:
 
 
 class ControllerClient:
-    def __init__(self, base_url: str, *, timeout: float = 2.0, cache_ttl: float = 5.0):
+    def __init__(self, base_url: str, *, timeout: float = 2.0, cache_ttl: float = 5.0,
+                 ca_bundle: str | None = None):
         self.base_url = base_url.rstrip("/")
+        # Per request, not session.verify: requests lets REQUESTS_CA_BUNDLE override the session's.
+        self._verify = ca_bundle or True
         self.timeout = timeout
         self.cache_ttl = cache_ttl
         self._local = threading.local()  # one requests.Session per thread
@@ -56,7 +59,7 @@ class ControllerClient:
         try:
             response = self._http.get(f"{self.base_url}/api/v1/boot/dhcp",
                                       params={"mac": mac, **({"arch": str(arch)} if arch is not None else {})},
-                                      timeout=self.timeout)
+                                      timeout=self.timeout, verify=self._verify)
             response.raise_for_status()
             body = response.json()
             answer = DhcpAnswer(bool(body["serve"]), body.get("state"), str(body.get("reason", "")))
@@ -88,7 +91,7 @@ class ControllerClient:
         """
         url = f"{self.base_url}/boot/{quote(path, safe='/:-.')}"
         try:
-            response = self._http.get(url, timeout=self.timeout)
+            response = self._http.get(url, timeout=self.timeout, verify=self._verify)
         except requests.RequestException as exc:
             raise ConnectionError(f"controller unavailable: {exc}") from exc
         if response.status_code == 404:

@@ -41,6 +41,7 @@ class BootConfig:
     uefi_loader: str = "ipxe"
     timeout: float = 2.0
     cache_ttl: float = 5.0
+    ca_bundle: str | None = None  # PEM CAs for an https:// controller; None: the system store
     ra: bool = True
     answer_installed: bool = False
     extra_loaders: dict[int, str] = field(default_factory=dict)
@@ -88,7 +89,8 @@ class BootService:
         self.address = address
         self.tftp_port, self.dhcp_port, self.pxe_port = _ports(config)
         public = (config.public_url or config.controller).rstrip("/")
-        self.client = ControllerClient(config.controller, timeout=config.timeout, cache_ttl=config.cache_ttl)
+        self.client = ControllerClient(config.controller, timeout=config.timeout, cache_ttl=config.cache_ttl,
+                                       ca_bundle=config.ca_bundle)
         loaders = Loaders(http_base=public,
                           bios="lpxelinux.0" if config.bios_loader == "pxelinux" else "undionly.kpxe",
                           uefi_x64="grubx64.efi" if config.uefi_loader == "grub" else "snponly.efi",
