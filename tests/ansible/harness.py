@@ -62,6 +62,9 @@ class Controller:
         self.env["PUREBOOT_DATA_DIR"] = str(base / "data")
         self.env.pop("PUREBOOT_DATABASE_URL", None)
         self.env.pop("PUREBOOT_CONFIG", None)
+        self.playbook_dir = base / "playbooks"  # where job templates may take playbooks from
+        self.playbook_dir.mkdir(exist_ok=True)
+        self.env["PUREBOOT_PLAYBOOK_DIRS"] = str(self.playbook_dir)
         self.workers = workers
         self.process: subprocess.Popen | None = None
         self.log = base / "controller.log"

@@ -10,10 +10,10 @@ def task(title, module, **args):
 
 
 def test_launch_wait_and_failures(ansible, controller, tmp_path):
-    good = tmp_path / "good.yml"
+    good = controller.playbook_dir / "good.yml"
     good.write_text("- hosts: all\n  gather_facts: false\n  tasks:\n"
                     "    - ansible.builtin.debug:\n        msg: 'hello {{ who | default(\"nobody\") }}'\n")
-    bad = tmp_path / "bad.yml"
+    bad = controller.playbook_dir / "bad.yml"
     bad.write_text("- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.fail:\n        msg: boom\n")
     inventory = {"hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}
     controller.ok("POST", "job_templates", {"name": "jt-good", "playbook": str(good), "inventory": inventory,
