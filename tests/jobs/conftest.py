@@ -41,7 +41,8 @@ class CeleryWorker:
                    PUREBOOT_DATABASE_URL=database_url, PUREBOOT_DATA_DIR=str(data_dir),
                    PUREBOOT_SECRET_KEY="test-secret", PUREBOOT_SECRET_KEYS=SECRET_KEYS,
                    PUREBOOT_CELERY_BROKER_URL=BROKER,
-                   PUREBOOT_CELERY_QUEUE=self.queue, PUREBOOT_CHECK_MIGRATIONS="false")
+                   PUREBOOT_CELERY_QUEUE=self.queue, PUREBOOT_CHECK_MIGRATIONS="false",
+                   PUREBOOT_PLAYBOOK_DIRS=str(PLAYBOOKS))  # workers re-check the playbook at run time
         self.proc = subprocess.Popen(
             [str(VENV_BIN / "celery"), "-A", "pureboot.jobs.celery_app", "worker", "-Q", self.queue,
              "--concurrency", "2", "-n", f"{self.queue}@%h", "--loglevel", "INFO", "--without-gossip",
