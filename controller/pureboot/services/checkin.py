@@ -130,7 +130,7 @@ def dhcp_answer(session: Session, mac: str, *, discovery: bool, from_boot_servic
     """Rule E for the DHCP responder; a boot service asking means the node is booting now."""
     from ..boot.decision import serves_dhcp
     node = node_service.find_by_mac(session, mac)
-    if node is not None and from_boot_service:
+    if node is not None and from_boot_service and node.install_token_hash:  # only tokens care: no write otherwise
         tokens.record_dhcp(session, node)
     state = node.state if node else None
     serve, reason = serves_dhcp(state, discovery=discovery)
