@@ -151,7 +151,8 @@ def test_celery_refuses_in_memory_secrets(jobs_app, db):
     from pureboot.errors import Invalid
     from pureboot.jobs import service
     with db.session() as session:
-        job = service.create_job(session, jobs_app.config["PUREBOOT"], name="internal", playbook="/x.yml",
+        job = service.create_job(session, jobs_app.config["PUREBOOT"], name="internal",
+                                 playbook=str(PLAYBOOKS / "hello.yml"),
                                  launched_by="system", inventory={"hosts": ["10.0.0.1"]})
     with pytest.raises(Invalid, match="thread executor"):
         jobs_app.extensions["pureboot.jobs"].submit(job.id, {"ssh_private_key": "x"})
