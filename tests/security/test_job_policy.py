@@ -81,3 +81,17 @@ def test_operator_extra_vars_set_no_connection_variables(client_as, playbooks):
     _refused(operator.post(launch, json={"inventory": {"hosts": ["localhost"]}}), "inventory")
     assert ok(operator.get("/api/v1/jobs"))["count"] == 0
     _refused(operator.patch(template["url"], json={"playbook": "/etc/passwd"}), "playbook")
+
+
+def test_registry_inventory_never_targets_loopback_nodes(db):
+    """A node whose recorded IP is loopback (forged phone-home body, typo) is not a job target."""
+    from pureboot.jobs import inventory
+    from pureboot.models import Node
+    addresses = {"52:54:00:70:00:01": "127.0.0.1", "52:54:00:70:00:02": "::1", "52:54:00:70:00:03": "0.0.0.0",
+                 "52:54:00:70:00:04": "224.0.0.9", "52:54:00:70:00:05": "10.0.0.5"}
+    with db.session() as session:
+        for mac, ip in addresses.items():
+            session.add(Node(mac=mac, ip_address=ip, hostname=f"n{mac[-1]}"))
+    with db.session() as session:
+        hosts = inventory.build(session, {"source": "registry", "filter": {}})["all"]["hosts"]
+    assert [vars_["ansible_host"] for vars_ in hosts.values()] == ["10.0.0.5"]

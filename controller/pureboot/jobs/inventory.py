@@ -2,11 +2,14 @@
 
 The result is an ansible-runner inventory mapping (written as JSON in the job's
 private directory). Registry hosts get ``ansible_host`` = the node's IP and the
-node's attributes as ``pureboot_*`` host variables.
+node's attributes as ``pureboot_*`` host variables. A node whose recorded address is
+loopback, unspecified or multicast is never a target: such an address (a forged phone-home
+body, a typo) would aim the job at the controller host itself or at nobody.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from sqlalchemy import select
@@ -53,6 +56,14 @@ def node_vars(node: Node) -> dict[str, Any]:
     }
 
 
+def targetable(address: str | None) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return not (ip.is_loopback or ip.is_unspecified or ip.is_multicast)
+
+
 def _registry_nodes(session: Session, flt: dict[str, Any]) -> list[Node]:
     stmt = select(Node).where(Node.ip_address.is_not(None)).order_by(Node.id)
     if "ids" in flt:
@@ -62,7 +73,7 @@ def _registry_nodes(session: Session, flt: dict[str, Any]) -> list[Node]:
         if key in flt:
             value = flt[key]
             stmt = stmt.where(column.in_(value) if isinstance(value, list) else column == value)
-    nodes = list(session.scalars(stmt).unique())
+    nodes = [n for n in session.scalars(stmt).unique() if targetable(n.ip_address)]
     if "tag" in flt:
         nodes = [n for n in nodes if flt["tag"] in (n.tags or [])]
     return nodes

@@ -162,7 +162,7 @@ def _plan(session, settings: Settings, job: Job, secrets: dict[str, str] | None,
     if job.purpose in PURPOSES:
         PURPOSES[job.purpose].prepare(session, settings, job, plan, workdir)
     if not plan.inventory["all"]["hosts"]:
-        raise ValueError("the inventory has no hosts (registry nodes need an IP address)")
+        raise ValueError("the inventory has no hosts (registry nodes need a routable IP address: never loopback, unspecified or multicast)")
     return plan
 
 
