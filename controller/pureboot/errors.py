@@ -34,3 +34,9 @@ class Forbidden(PureBootError):
 
 class Unauthorized(PureBootError):
     status, title = 401, "Unauthorized"
+
+
+class PreconditionFailed(PureBootError):
+    """An If-Match that no longer matches: the object changed since the client read it."""
+
+    status, title = 412, "Precondition Failed"

@@ -138,7 +138,8 @@ class PureBootClient:
         if not self.token:
             raise PureBootAPIError("login as %s returned no access_token" % self.username)
 
-    def _call(self, method, url, payload=None, raw=None, headers=None):
+    def _exchange(self, method, url, payload=None, raw=None, headers=None):
+        """One HTTP exchange: the decoded JSON body (None when empty) and the response's ETag."""
         data = None
         headers = dict(headers or {})
         if payload is not None:
@@ -147,19 +148,34 @@ class PureBootClient:
         elif raw is not None:
             data = raw
         response = self._open(method, url, data=data, headers=headers)
+        etag = response.headers.get("ETag")
         text = response.read()
         if not text:
-            return None
+            return None, etag
         try:
-            return json.loads(text.decode("utf-8"))
+            return json.loads(text.decode("utf-8")), etag
         except ValueError:
             raise PureBootAPIError("%s %s: the controller answered with something that is not JSON" % (method, url))
+
+    def _call(self, method, url, payload=None, raw=None, headers=None):
+        return self._exchange(method, url, payload, raw, headers)[0]
 
     def request(self, method, path, payload=None, query=None, raw=None, headers=None):
         """One call; returns the decoded JSON body (None for an empty body)."""
         if not self._authenticated:
             self._authenticate()
         return self._call(method, self.url_for(path, query), payload, raw, headers)
+
+    def request_versioned(self, method, path, payload=None, if_match=None):
+        """One call on a single object; returns ``(body, etag)``.
+
+        With ``if_match`` (an ETag from an earlier read) the controller writes only if the
+        object is still that version; otherwise it answers HTTP 412 and changes nothing.
+        """
+        if not self._authenticated:
+            self._authenticate()
+        headers = {"If-Match": if_match} if if_match else None
+        return self._exchange(method, self.url_for(path), payload, headers=headers)
 
     # -- conveniences -----------------------------------------------------------------
 

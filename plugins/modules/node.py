@@ -15,6 +15,9 @@ description:
   - Registers the node when it does not exist, changes the attributes that differ,
     assigns a workflow and moves the node through its lifecycle with O(lifecycle_state).
   - O(state=absent) retires the node; PureBoot keeps retired nodes and their history.
+  - An update is sent with C(If-Match) set to the ETag of the read its changes were computed
+    from; if someone changes the node between that read and the write, the task fails and
+    nothing is overwritten (run it again to apply it to the current node).
 version_added: 0.1.0
 author:
   - PureBoot contributors (@pureboot)
@@ -137,7 +140,11 @@ approval:
   sample: {"id": 9, "action": "node.reprovision", "target_id": "3", "status": "pending"}
 """
 
-from ansible_collections.pureboot.pureboot.plugins.module_utils.api import PureBootModule, changed_fields
+from ansible_collections.pureboot.pureboot.plugins.module_utils.api import (
+    PureBootAPIError,
+    PureBootModule,
+    changed_fields,
+)
 from ansible_collections.pureboot.pureboot.plugins.module_utils.mac import normalize_mac
 from ansible_collections.pureboot.pureboot.plugins.module_utils.resolve import workflow_id
 
@@ -179,17 +186,17 @@ def ensure_present(module, node, mac):
         result = dict(body, state="pending" if wf_id is not None else "discovered", workflow=wf_id)
         if not module.check_mode:
             result = module.call("POST", "nodes", payload=body)
-    else:
-        patch = changed_fields(node, wanted)
-        if wf_id is not None and node.get("workflow") != wf_id:
-            patch["workflow_id"] = wf_id
+    elif node_patch(node, wanted, wf_id):
+        node, etag = module.run(module.client.request_versioned, "GET", "nodes/%d" % node["id"])
+        patch = node_patch(node, wanted, wf_id)  # based on the read whose ETag goes in If-Match
+        result = dict(node)
         if patch:
             changed = True
             result.update(patch)
             if "workflow_id" in patch:
                 result["workflow"] = result.pop("workflow_id")
             if not module.check_mode:
-                result = module.call("PATCH", "nodes/%d" % node["id"], payload=patch)
+                result = update_node(module, node, patch, etag)
     target = params["lifecycle_state"]
     if target and result.get("state") != target:
         approval = pending_approval(module, result)
@@ -209,6 +216,26 @@ def ensure_present(module, node, mac):
                 return changed, result, answer
             result = answer
     return changed, result, None
+
+
+def node_patch(node, wanted, wf_id):
+    """The PATCH body that brings ``node`` to the wanted attributes and workflow."""
+    patch = changed_fields(node, wanted)
+    if wf_id is not None and node.get("workflow") != wf_id:
+        patch["workflow_id"] = wf_id
+    return patch
+
+
+def update_node(module, node, patch, etag):
+    """PATCH only the version the diff was computed from: a change made meanwhile is not overwritten."""
+    try:
+        return module.client.request_versioned("PATCH", "nodes/%d" % node["id"], payload=patch, if_match=etag)[0]
+    except PureBootAPIError as exc:
+        if exc.status != 412:
+            module.fail_api(exc)
+        module.fail_json(msg="node %s (%s) was changed by someone else after this task read it; nothing was "
+                             "written. Run the task again to apply it to the current node."
+                             % (node["id"], node["mac"]), status=412, current_etag=(exc.body or {}).get("etag"))
 
 
 def pending_approval(module, node):

@@ -8,7 +8,7 @@ from marshmallow import RAISE
 from webargs import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from . import bodies
+from . import bodies, etag
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 
@@ -49,4 +49,10 @@ class BodyParser(FlaskParser):
 
 
 class Blueprint(_Blueprint):
+    """Also documents the ETag / If-Match / 412 of views marked with ``etag.versioned``."""
+
     ARGUMENTS_PARSER = BodyParser()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(etag.document)

@@ -14,6 +14,7 @@ from ..schemas.approvals import ApprovalOutput
 from ..schemas.hypervisors import HypervisorInput, HypervisorOutput, HypervisorPatch
 from ..secrets import box
 from ..services import approvals, audit
+from . import etag
 from .blueprint import Blueprint
 from .listing import Filter, apply_filters, apply_order, list_args, page_schema, paginate
 
@@ -51,6 +52,7 @@ class HypervisorList(MethodView):
 
     @blp.arguments(HypervisorInput)
     @blp.response(201, HypervisorOutput)
+    @etag.versioned
     def post(self, data):
         """Add a hypervisor connection"""
         session = get_session()
@@ -66,6 +68,7 @@ class HypervisorList(MethodView):
 @blp.route("/<int:hypervisor_id>")
 class HypervisorItem(MethodView):
     @blp.response(200, HypervisorOutput)
+    @etag.versioned
     def get(self, hypervisor_id):
         """Hypervisor connection details"""
         return _get(get_session(), hypervisor_id)
@@ -73,15 +76,17 @@ class HypervisorItem(MethodView):
     @blp.arguments(HypervisorPatch)
     @blp.response(200, HypervisorOutput)
     @blp.alt_response(202, schema=ApprovalOutput, description="password change requested: waits for approval")
+    @etag.versioned
     def patch(self, data, hypervisor_id):
         """Change a hypervisor connection; a password change is a four-eye request (202)"""
         session = get_session()
         row = _get(session, hypervisor_id)
         changes_password = "password" in data
         password = data.pop("password", None)
-        for key, value in data.items():
-            setattr(row, key, value)
-        _commit(session, row.name)
+        with etag.guarded(session, row):
+            for key, value in data.items():
+                setattr(row, key, value)
+            _commit(session, row.name)
         if not changes_password:
             return row
         from .approvals import accepted
@@ -91,11 +96,14 @@ class HypervisorItem(MethodView):
             secret={"password": password}))
 
     @blp.response(204)
+    @etag.versioned
     def delete(self, hypervisor_id):
         """Remove a hypervisor connection"""
         session = get_session()
-        session.delete(_get(session, hypervisor_id))
-        session.commit()
+        row = _get(session, hypervisor_id)
+        with etag.guarded(session, row):
+            session.delete(row)
+            session.commit()
 
 
 def _prepare_password(session, target_id, payload):

@@ -21,6 +21,7 @@ from ..services import audit, inventory
 from ..services import nodes as service
 from ..services.nodes import TransitionContext
 from .actor import current_actor
+from . import etag
 from .approvals import accepted
 from .blueprint import Blueprint
 from .listing import Filter, apply_filters, apply_order, list_args, page_schema, paginate
@@ -65,6 +66,7 @@ class NodeList(MethodView):
     @blp.arguments(NodeInput)
     @blp.response(201, NodeOutput)
     @blp.alt_response(409, description="a node with this MAC exists")
+    @etag.versioned
     def post(self, data):
         """Register a node (discovered, or pending when workflow_id is given)"""
         session = get_session()
@@ -77,28 +79,34 @@ class NodeList(MethodView):
 @blp.route("/<int:node_id>")
 class NodeItem(MethodView):
     @blp.response(200, NodeOutput)
+    @etag.versioned
     def get(self, node_id):
         """Node details"""
         return service.get_node(get_session(), node_id)
 
     @blp.arguments(NodePatch)
     @blp.response(200, NodeOutput)
+    @etag.versioned
     def patch(self, data, node_id):
         """Change a node's attributes (not its state: see /state)"""
         session = get_session()
         node = service.get_node(session, node_id)
-        service.update_node(session, node, data)
-        session.commit()
+        with etag.guarded(session, node):
+            service.update_node(session, node, data)
+            session.commit()
         return node
 
     @blp.response(200, NodeOutput)
+    @etag.versioned
     def delete(self, node_id):
         """Retire a node; the record and its history are kept (PRD 8.1)"""
         session = get_session()
         node = service.get_node(session, node_id)
         if node.state != State.RETIRED:
             source = node.state
-            service.transition(session, node, State.RETIRED, TransitionContext(current_actor(), "deleted via API"))
+            with etag.guarded(session, node):
+                service.transition(session, node, State.RETIRED,
+                                   TransitionContext(current_actor(), "deleted via API"))
             audit.record("node.transition", target=("node", node.id),
                          details={"from": source, "to": node.state, "reason": "deleted via API"})
         return node

@@ -23,6 +23,7 @@ from ..rbac import current_principal
 from ..schemas.templates import TemplateInput, TemplateOutput, TemplatePatch, TemplateUploadArgs
 from ..services import node_scope
 from ..services.template_store import TemplateStore, safe_filename
+from . import etag
 from .blueprint import Blueprint
 from .listing import Filter, apply_filters, apply_order, list_args, page_schema, paginate
 
@@ -105,6 +106,7 @@ class TemplateList(MethodView):
                                       "application/json": {"schema": TemplateInput}}})
     @blp.alt_response(409, description="name and version exist")
     @blp.alt_response(422, description="invalid metadata or checksum mismatch")
+    @etag.versioned
     def post(self):
         """Create a template: JSON metadata, multipart upload, or raw streamed body"""
         session = get_session()
@@ -129,28 +131,33 @@ class TemplateList(MethodView):
 @blp.route("/<int:template_id>")
 class TemplateItem(MethodView):
     @blp.response(200, TemplateOutput)
+    @etag.versioned
     def get(self, template_id):
         """Template metadata"""
         return _get(get_session(), template_id)
 
     @blp.arguments(TemplatePatch)
     @blp.response(200, TemplateOutput)
+    @etag.versioned
     def patch(self, data, template_id):
         """Change the description (content and checksum are immutable)"""
         session = get_session()
         template = _get(session, template_id)
-        for key, value in data.items():
-            setattr(template, key, value)
-        session.commit()
+        with etag.guarded(session, template):
+            for key, value in data.items():
+                setattr(template, key, value)
+            session.commit()
         return template
 
     @blp.response(204)
+    @etag.versioned
     def delete(self, template_id):
         """Delete a template and its stored file"""
         session = get_session()
         template = _get(session, template_id)
-        session.delete(template)
-        session.commit()
+        with etag.guarded(session, template):
+            session.delete(template)
+            session.commit()
         _store().delete(template_id)
 
 
@@ -172,6 +179,7 @@ class TemplateContent(MethodView):
 
     @blp.response(200, TemplateOutput)
     @blp.doc(requestBody=RAW_BODY)
+    @etag.versioned
     def put(self, template_id):
         """Upload the content of a metadata-only template (raw body, streamed)"""
         session = get_session()

@@ -11,6 +11,7 @@ from ..errors import NotFound
 from ..models import Workflow, WorkflowVersion
 from ..schemas.workflows import WorkflowInput, WorkflowOutput, WorkflowPatch, WorkflowVersionOutput
 from ..services import workflows as service
+from . import etag
 from .blueprint import Blueprint
 from .listing import Filter, apply_filters, apply_order, list_args, page_schema, paginate
 
@@ -37,6 +38,7 @@ class WorkflowList(MethodView):
     @blp.arguments(WorkflowInput)
     @blp.response(201, WorkflowOutput)
     @blp.alt_response(409, description="name taken")
+    @etag.versioned
     def post(self, data):
         """Create a workflow (version 1)"""
         session = get_session()
@@ -48,26 +50,33 @@ class WorkflowList(MethodView):
 @blp.route("/<int:workflow_id>")
 class WorkflowItem(MethodView):
     @blp.response(200, WorkflowOutput)
+    @etag.versioned
     def get(self, workflow_id):
         """Workflow with its latest version's definition"""
         return service.get_workflow(get_session(), workflow_id)
 
     @blp.arguments(WorkflowPatch)
     @blp.response(200, WorkflowOutput)
+    @etag.versioned
     def patch(self, data, workflow_id):
         """Change a workflow; a definition change creates a new version"""
         session = get_session()
-        workflow = service.update_workflow(session, service.get_workflow(session, workflow_id), data)
-        session.commit()
+        workflow = service.get_workflow(session, workflow_id)
+        with etag.guarded(session, workflow):
+            service.update_workflow(session, workflow, data)
+            session.commit()
         return workflow
 
     @blp.response(204)
     @blp.alt_response(409, description="still assigned to nodes")
+    @etag.versioned
     def delete(self, workflow_id):
         """Delete a workflow no node uses"""
         session = get_session()
-        service.delete_workflow(session, service.get_workflow(session, workflow_id))
-        session.commit()
+        workflow = service.get_workflow(session, workflow_id)
+        with etag.guarded(session, workflow):
+            service.delete_workflow(session, workflow)
+            session.commit()
 
 
 @blp.route("/<int:workflow_id>/versions")

@@ -21,9 +21,14 @@ class Workflow(Base):
     latest_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Optimistic lock, and the ETag of the API (api/etag.py): every UPDATE or DELETE of the
+    # row is conditional on the version read, so a concurrent change cannot be overwritten.
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
 
     versions = relationship("WorkflowVersion", back_populates="workflow",
                             order_by="WorkflowVersion.version", cascade="all, delete-orphan")
+
+    __mapper_args__ = {"version_id_col": lock_version}
 
     @property
     def current(self) -> "WorkflowVersion":
