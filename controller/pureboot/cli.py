@@ -110,7 +110,8 @@ def agent_build(output: str | None, kernel_package: str | None, cache_dir: str |
     from .agent.builder import BuildError, agent_dir, build
     target = Path(output) if output else agent_dir(load_settings().data_dir)
     try:
-        manifest = build(target, Path(cache_dir) if cache_dir else None, kernel_package)
+        manifest = build(target, Path(cache_dir) if cache_dir else None, kernel_package,
+                         progress=lambda step: click.echo(f"agent build: {step}", err=True))
     except (BuildError, RuntimeError, KeyError) as exc:
         raise click.ClickException(str(exc)) from None
     files = manifest["files"]

@@ -39,8 +39,8 @@ def _build_changed(result: subprocess.CompletedProcess) -> bool:
 
 
 def test_playbook_builds_and_is_idempotent(tmp_path):
-    if shutil.which("apt-get") is None or not Path("/bin/busybox").exists():
-        pytest.skip("needs Debian's apt and busybox-static")
+    if shutil.which("apt-get") is None:
+        pytest.skip("needs Debian's apt")
     output = tmp_path / "agent"
     first = _playbook(output, Path.home() / ".cache" / "pureboot")
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]

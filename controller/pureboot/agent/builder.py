@@ -1,12 +1,15 @@
-"""Build the deploy agent: Debian kernel + busybox initramfs with our scripts and tools.
+"""Build the deploy agent: Debian kernel + busybox initramfs with Python, SSH, our scripts, tools.
 
     pureboot agent build [--output DIR]
 
-Inputs are Debian packages only: the cloud kernel (downloaded with apt, unpacked into
-the cache, never installed), busybox-static and the tools below as installed on the
-build host (each recorded as package=version in the manifest). The output directory
+Inputs are Debian packages only: the cloud kernel and the userland (busybox, Python 3,
+dropbear: :mod:`userland`) downloaded with apt and unpacked into the cache, never
+installed; and the tools below as installed on the build host (each recorded as
+package=version in the manifest). The output directory
 gets ``vmlinuz``, ``initrd.img`` and ``manifest.json`` (version, sha256, sizes, inputs),
-replaced atomically so a controller never serves half a build.
+replaced atomically so a controller never serves half a build. Builds are cached by the
+digest of their inputs (``<cache>/agent-builds/<digest>``): equal inputs give the same
+files, so a rebuild with nothing changed is a copy.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
-from .debian import Kernel, fetch_kernel
+from .debian import Kernel, default_cache_dir, fetch_kernel
 from .initramfs import VIRTIO_MODULES, Initramfs
 from .kmod import ModuleIndex
+from .userland import Progress, Userland, add_python, add_ssh, busybox, fetch_userland
 
 ROOTFS = Path(__file__).parent / "rootfs"
 FILES = ("vmlinuz", "initrd.img", "manifest.json")
@@ -58,6 +62,7 @@ EXTRA_ETC = {
     "etc/hosts": "127.0.0.1 localhost\n",
     "etc/passwd": "root:x:0:0:root:/root:/bin/sh\n",
     "etc/group": "root:x:0:\n",
+    "etc/shells": "/bin/sh\n",
 }
 
 
@@ -100,31 +105,58 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _inputs_digest(kernel: Kernel, tools: list[Tool], busybox: Tool) -> str:
-    """Identity of everything that goes in: package versions and our scripts."""
+def _inputs_digest(kernel: Kernel, tools: list[Tool], userland: Userland) -> str:
+    """Identity of everything that goes in: package versions, our scripts and code."""
     digest = hashlib.sha256()
-    for line in sorted([f"{kernel.package.name}={kernel.package.version}", f"busybox={busybox.version}"]
+    for line in sorted([f"{kernel.package.name}={kernel.package.version}", *userland.manifest()]
                        + [f"{t.package}={t.version}:{t.path.name}" for t in tools]
                        + MODULES + OPTIONAL_MODULES):
         digest.update(line.encode() + b"\n")
-    for path in sorted(p for p in ROOTFS.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(ROOTFS)).encode() + b"\0" + path.read_bytes())
+    # our scripts, and this builder itself: a changed prune list or layout is a new build
+    for path in sorted([p for p in ROOTFS.rglob("*") if p.is_file()] + list(Path(__file__).parent.glob("*.py"))):
+        digest.update(str(path.relative_to(ROOTFS.parent)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
-def build(output: Path, cache_dir: Path | None = None, kernel_package: str | None = None) -> dict:
-    """Build the agent into `output`; returns the manifest."""
+def build(output: Path, cache_dir: Path | None = None, kernel_package: str | None = None,
+          progress: Progress = lambda _m: None) -> dict:
+    """Build the agent into `output`; returns the manifest. `progress` hears each step."""
     output = Path(output)
+    progress("kernel")
     kernel = fetch_kernel(cache_dir, kernel_package)
-    busybox = find_tool("busybox-static", "busybox")
+    userland = fetch_userland(cache_dir, progress)
     tools = [find_tool(package, program) for package, program in TOOLS]
-    version = f"{__version__}+{_inputs_digest(kernel, tools, busybox)[:12]}"
+    digest = _inputs_digest(kernel, tools, userland)
+    cached = Path(cache_dir or default_cache_dir()) / "agent-builds" / digest
+    if read_manifest(cached) is None:
+        _assemble(cached, kernel, userland, tools, f"{__version__}+{digest[:12]}", progress)
+    else:
+        progress(f"cached build {digest[:12]}")
+    return _install(cached, Path(output))
 
+
+def _install(cached: Path, output: Path) -> dict:
+    """Copy a finished build into `output`, replacing each file atomically, manifest last
+    (a reader that sees the new manifest finds the new files)."""
+    output.mkdir(parents=True, exist_ok=True)
+    for name in FILES:
+        staging = output / f".{name}.new"
+        shutil.copyfile(cached / name, staging)
+        os.replace(staging, output / name)
+    return read_manifest(output)
+
+
+def _assemble(output: Path, kernel: Kernel, userland: Userland, tools: list[Tool], version: str,
+              progress: Progress) -> dict:
     image = Initramfs()
-    image.add_busybox(busybox.path)
+    image.add_busybox(busybox(userland))
+    progress("kernel modules")
     modules = image.add_modules(ModuleIndex(kernel.modules_dir), MODULES, OPTIONAL_MODULES)
+    progress("tools")
     for tool in tools:
         image.add_binary(tool.path, f"usr/bin/{tool.path.name}")
+    add_ssh(image, userland)
+    add_python(image, userland, progress)
     image.add_tree(ROOTFS)
     for path, text in EXTRA_ETC.items():
         image.add_file(path, text)
@@ -132,18 +164,23 @@ def build(output: Path, cache_dir: Path | None = None, kernel_package: str | Non
     if certs.exists():
         image.add_file("etc/ssl/certs/ca-certificates.crt", certs.read_bytes())
     image.add_file("etc/pureboot-agent-version", version + "\n")
+    return _write(output, image, kernel, userland, tools, version, modules, progress)
 
+
+def _write(output: Path, image: Initramfs, kernel: Kernel, userland: Userland, tools: list[Tool], version: str,
+           modules: list[str], progress: Progress) -> dict:
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name}-"))
     try:
         shutil.copyfile(kernel.vmlinuz, staging / "vmlinuz")
+        progress("writing initrd.img")
         image.write(staging / "initrd.img")
         manifest = {
             "name": "pureboot-agent", "version": version, "arch": "x86_64",
             "kernel": {"package": kernel.package.name, "version": kernel.package.version,
                        "release": kernel.release},
-            "packages": sorted({f"{t.package}={t.version}" for t in tools}
-                               | {f"busybox-static={busybox.version}"}),
+            "packages": sorted({f"{t.package}={t.version}" for t in tools} | set(userland.manifest())),
+            "python": "/usr/bin/python3", "ssh": "dropbear",
             "modules": modules,
             "cmdline": "console=ttyS0 pureboot.url=<controller> pureboot.token=<node token> pureboot.node=<id>",
             "files": {name: {"sha256": _sha256(staging / name), "size": (staging / name).stat().st_size}

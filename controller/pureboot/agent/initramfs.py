@@ -43,6 +43,15 @@ class Initramfs:
         self.add_file("bin/busybox", Path(busybox).read_bytes(), 0o755)
         self.add(cpio.symlink("bin/sh", "busybox"))
 
+    def add_symlink(self, path: str, target: str) -> None:
+        self.add(cpio.symlink(path, target))
+
+    def add_library(self, dest: str, source: Path) -> None:
+        """A shared library at `dest` (once; the loader's path is what ldd printed)."""
+        rel = dest.lstrip("/")
+        if rel not in self.entries:
+            self.add_file(rel, Path(source).resolve().read_bytes(), 0o755)
+
     def add_modules(self, index: ModuleIndex, names: Iterable[str], optional: Iterable[str] = ()) -> list[str]:
         order = index.load_order(list(names), list(optional))
         listed = []
@@ -62,7 +71,7 @@ class Initramfs:
         for lib in shared_libraries(source):
             rel = str(lib).lstrip("/")
             if rel not in self.entries:
-                self.add_file(rel, lib.resolve().read_bytes(), 0o755)
+                self.add_library(rel, lib)
                 added.append(rel)
         return added
 
@@ -83,10 +92,13 @@ class Initramfs:
 _LDD_LINE = re.compile(r"(?:=>\s*)?(/\S+)\s+\(0x")
 
 
-def shared_libraries(binary: Path) -> list[Path]:
-    """Absolute paths of the libraries (and the loader) `binary` links against."""
-    result = subprocess.run(["ldd", str(binary)], capture_output=True, text=True,
-                            env={**os.environ, "LC_ALL": "C"})
+def shared_libraries(binary: Path, library_path: str = "") -> list[Path]:
+    """Absolute paths of the libraries (and the loader) `binary` links against;
+    `library_path` (unpacked packages' lib dirs) is searched before the host's."""
+    env = {**os.environ, "LC_ALL": "C"}
+    if library_path:
+        env["LD_LIBRARY_PATH"] = library_path
+    result = subprocess.run(["ldd", str(binary)], capture_output=True, text=True, env=env)
     if result.returncode != 0 or "not a dynamic executable" in result.stdout + result.stderr:
         return []
     libs = []
