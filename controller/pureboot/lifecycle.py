@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Callable
 
+from .shared import boot_decision
+
 
 class State(StrEnum):
     DISCOVERED = "discovered"
@@ -55,9 +57,9 @@ class State(StrEnum):
     FAILED = "failed"
 
 
-#: States in which a node is expected to network-boot into PureBoot (PRD Rule E).
-PROVISIONING_STATES = frozenset({State.DISCOVERED, State.PENDING, State.INSTALLING,
-                                 State.DEPROVISIONING, State.MIGRATING})
+#: States in which a node is expected to network-boot into PureBoot (PRD Rule E); the
+#: list is the boot decision table's (module_utils/boot_decision.py).
+PROVISIONING_STATES = frozenset(State(name) for name in boot_decision.PROVISIONING_STATES)
 
 
 @dataclass(frozen=True)

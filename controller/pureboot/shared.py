@@ -8,6 +8,6 @@ from .collection import ensure_importable
 
 ensure_importable()
 
-from ansible_collections.pureboot.pureboot.plugins.module_utils import bootfiles, mac  # noqa: E402
+from ansible_collections.pureboot.pureboot.plugins.module_utils import boot_decision, bootfiles, mac  # noqa: E402
 
-__all__ = ["bootfiles", "mac"]
+__all__ = ["boot_decision", "bootfiles", "mac"]

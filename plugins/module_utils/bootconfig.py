@@ -3,10 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Per-node boot configs (iPXE, PXELINUX, GRUB) rendered without the controller.
 
-For sites that run their own TFTP server. The decision follows the controller's boot
-table: network boot (chain to the controller) for pending/installing/deprovisioning/
-migrating, boot the local disk for discovered/installed/active/failed, refuse for
-retired. The local-disk answers are the same as the controller's: iPXE
+For sites that run their own TFTP server. The decision is the controller's own table
+(``boot_decision``): network boot (chain to the controller) when it would boot the
+installer or the agent (pending, installing, deprovisioning, migrating, and discovered
+nodes whose hardware is not inventoried yet), the local disk when it would boot local,
+refuse when it ignores the node (retired). The local-disk answers are the same as the controller's: iPXE
 ``sanboot --no-describe --drive 0x80`` (BIOS) or ``exit`` (UEFI), PXELINUX ``LOCALBOOT 0``,
 GRUB chain-loading the disk.
 """
@@ -15,14 +16,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.pureboot.pureboot.plugins.module_utils import boot_decision
 from ansible_collections.pureboot.pureboot.plugins.module_utils.mac import normalize_mac
 
 NETWORK, LOCAL, REFUSE = "network", "local", "refuse"
-ACTIONS = {
-    "discovered": LOCAL, "installed": LOCAL, "active": LOCAL, "failed": LOCAL,
-    "pending": NETWORK, "installing": NETWORK, "deprovisioning": NETWORK, "migrating": NETWORK,
-    "retired": REFUSE,
-}
+#: the controller's action -> what a static config does about it
+_BY_ACTION = {boot_decision.INSTALL: NETWORK, boot_decision.AGENT: NETWORK, boot_decision.LOCAL: LOCAL,
+              boot_decision.DISCOVER: LOCAL, boot_decision.IGNORE: REFUSE}
 FORMATS = ("ipxe", "pxelinux", "grub")
 #: GRUB image built by boot_files that finds the disk's EFI system partition and boots it.
 UEFI_LOCAL_GRUB = "grub/localboot-x64.efi"
@@ -52,10 +52,25 @@ class BootConfigError(ValueError):
     pass
 
 
-def action_for(state):
-    if state not in ACTIONS:
+def inventoried(node):
+    """Whether a discovered node's hardware facts were collected: an explicit
+    ``inventoried``, else the marker in ``hardware``; a node given without either is
+    taken as inventoried (boot local: never netboot a machine on a guess)."""
+    if "inventoried" in node:
+        return bool(node["inventoried"])
+    if "hardware" in node:
+        return bool((node.get("hardware") or {}).get(boot_decision.INVENTORY_MARKER))
+    return True
+
+
+def action_for(state, is_inventoried=True):
+    if state not in boot_decision.KNOWN_STATES:
         raise BootConfigError("unknown lifecycle state %r" % (state,))
-    return ACTIONS[state]
+    return _BY_ACTION[boot_decision.decide(state, discovery=True, inventoried=is_inventoried).action]
+
+
+def _node_action(node):
+    return action_for(node["state"], inventoried(node))
 
 
 def hexhyp(mac):
@@ -79,7 +94,7 @@ def _chain_url(node, controller_url):
 
 def render_ipxe(node, controller_url=None):
     head = "#!ipxe\n# PureBoot: %s (%s)\n" % (normalize_mac(node["mac"]), node["state"])
-    action = action_for(node["state"])
+    action = _node_action(node)
     if action == NETWORK:
         chain = "chain --replace %s || goto local\nexit\n:local\n" % _chain_url(node, controller_url)
         return head + chain + _ipxe_local()
@@ -98,7 +113,7 @@ def _ipxe_local():
 def render_pxelinux(node, controller_url=None):
     head = "# PureBoot: %s (%s)\nDEFAULT pureboot\nPROMPT 0\nTIMEOUT 0\nLABEL pureboot\n" % (
         normalize_mac(node["mac"]), node["state"])
-    action = action_for(node["state"])
+    action = _node_action(node)
     if action == LOCAL:
         return head + "  LOCALBOOT 0\n"
     if action == REFUSE:
@@ -115,7 +130,7 @@ def render_pxelinux(node, controller_url=None):
 
 def render_grub(node, controller_url=None):
     head = "# PureBoot: %s (%s)\nset timeout=0\n" % (normalize_mac(node["mac"]), node["state"])
-    action = action_for(node["state"])
+    action = _node_action(node)
     if action == REFUSE:
         return head + "echo 'PureBoot: network boot refused for a retired node'\nexit\n"
     if action == LOCAL:

@@ -19,9 +19,10 @@ from .. import lifecycle
 from ..config import Settings
 from ..errors import Conflict, Invalid
 from ..models import Node, NodeEvent, utcnow
+from ..shared import boot_decision
 from . import tokens
 
-MARKER = "inventoried_at"
+MARKER = boot_decision.INVENTORY_MARKER
 STATUS = "inventoried"
 STATES = (lifecycle.State.DISCOVERED.value,)  # where an inventory boot happens
 

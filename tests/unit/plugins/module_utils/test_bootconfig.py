@@ -19,6 +19,24 @@ def test_actions_follow_the_controllers_boot_table(state, action):
     assert bootconfig.action_for(state) == action
 
 
+def test_discovered_node_without_inventory_netboots_like_the_controller_says():
+    """The drift the shared table removed: the controller boots such a node into the agent."""
+    from ansible_collections.pureboot.pureboot.plugins.module_utils import boot_decision
+    assert boot_decision.decide("discovered", discovery=True, inventoried=False).action == boot_decision.AGENT
+    assert bootconfig.action_for("discovered", is_inventoried=False) == "network"
+    fresh = {"mac": "aa:bb:cc:dd:ee:01", "state": "discovered", "hardware": {}}
+    assert "chain --replace http://c/boot/ipxe" in bootconfig.render_ipxe(fresh, "http://c")
+    done = dict(fresh, hardware={"inventoried_at": "2026-12-03T10:00:00"})
+    assert "chain --replace" not in bootconfig.render_ipxe(done, "http://c")
+    assert "chain --replace" not in bootconfig.render_ipxe({"mac": "aa:bb:cc:dd:ee:02", "state": "discovered"})
+
+
+@pytest.mark.parametrize("state", ["bogus", ""])
+def test_unknown_state_is_an_error(state):
+    with pytest.raises(bootconfig.BootConfigError):
+        bootconfig.action_for(state)
+
+
 def test_paths_use_the_names_loaders_ask_for():
     assert bootconfig.paths("AA-BB-CC-DD-EE-FF") == {
         "ipxe": "ipxe/aa-bb-cc-dd-ee-ff.ipxe", "pxelinux": "pxelinux.cfg/01-aa-bb-cc-dd-ee-ff",
