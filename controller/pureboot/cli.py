@@ -180,9 +180,13 @@ def boot(log_level: str, no_ra: bool, dns: tuple[str, ...], **options) -> None:
     import logging
 
     from .bootsvc.service import BootConfig, BootService
+    from .bootsvc.sockets import BindError
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("tftpy").setLevel(logging.WARNING)
-    BootService(BootConfig(ra=not no_ra, dns=dns, **options)).run_until_signalled()
+    try:
+        BootService(BootConfig(ra=not no_ra, dns=dns, **options)).run_until_signalled()
+    except BindError as exc:  # a port conflict: say which port and which option, no traceback
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command("boot-files", help="""Lay out a TFTP root from Debian packages: iPXE

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 from . import dhcp
 from .client import ControllerClient
+from .sockets import Endpoint
 
 log = logging.getLogger("pureboot.bootsvc.dhcp")
-SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25)
 #: With answer_installed, these known nodes are answered too, so the controller can send
 #: them to their disk (Rule B) instead of UEFI firmware walking its netboot entries.
 LOCAL_STATES = frozenset({"installed", "active", "failed"})
@@ -81,17 +81,18 @@ class DhcpServer:
         self.sockets: list[socket.socket] = []
         self.handled = self.dropped = 0
 
-    def open(self) -> None:
-        for port in filter(None, (self.port, self.pxe_port)):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
-            if self.interface:
-                sock.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, self.interface.encode())
-            sock.bind(("0.0.0.0", port))
-            self.sockets.append(sock)
+    def endpoints(self) -> list[Endpoint]:
+        """The ports to bind: DHCP (67) and PXE (4011) on the interface, all addresses."""
+        wanted = [("DHCP", self.port, "--dhcp-port"), ("PXE", self.pxe_port, "--pxe-port")]
+        return [Endpoint(name, "0.0.0.0", port, option, interface=self.interface, broadcast=True)
+                for name, port, option in wanted if port]
+
+    def attach(self, sockets: list[socket.socket]) -> None:
+        """Serve on sockets bound by the caller (all ports are bound up front, see sockets.py)."""
+        self.sockets = list(sockets)
+        for sock in self.sockets:
             log.info("DHCP %s listening on %s:%d", "proxy" if self.pool is None else "server",
-                     self.interface or "*", port)
+                     self.interface or "*", sock.getsockname()[1])
 
     def serve_forever(self) -> None:
         while not self._stop.is_set():

@@ -34,6 +34,13 @@ class RouterAdvertiser:
         self._stop = threading.Event()
         self.answered = 0
         self.sock = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+        try:
+            self._configure(interface)
+        except OSError:
+            self.sock.close()
+            raise
+
+    def _configure(self, interface: str) -> None:
         self.sock.setsockopt(socket.SOL_SOCKET, 25, interface.encode())  # SO_BINDTODEVICE
         self.sock.setsockopt(socket.IPPROTO_ICMPV6, 1, _icmp6_filter_rs_only())  # ICMP6_FILTER
         self.sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 255)

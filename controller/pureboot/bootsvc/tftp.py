@@ -20,7 +20,9 @@ import importlib
 import logging
 import os
 import re
+import socket
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import IO
@@ -161,6 +163,39 @@ def _refuse_upload(path, context):
     return None
 
 
+class _BoundSocket:
+    """Our bound socket as tftpy's listen() sees it: its bind() is a no-op."""
+
+    def __init__(self, sock: socket.socket):
+        self._sock = sock
+
+    def bind(self, address) -> None:
+        pass  # bound up front by the boot service (sockets.py)
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+
+class _SocketModule:
+    """Stands in for `socket` inside tftpy.TftpServer: listen() creates and binds its own
+    socket, but the boot service binds every port up front (a conflict must stop it at
+    start), so listen() gets the socket this thread bound. Other callers get real sockets."""
+
+    def __init__(self):
+        self.bound = threading.local()
+
+    def __getattr__(self, name):
+        return getattr(socket, name)
+
+    def socket(self, *args, **kwargs):
+        sock = getattr(self.bound, "sock", None)
+        return _BoundSocket(sock) if sock is not None else socket.socket(*args, **kwargs)
+
+
+_TFTPY_SOCKETS = _SocketModule()
+importlib.import_module("tftpy.TftpServer").socket = _TFTPY_SOCKETS
+
+
 class TftpService:
     """tftpy on an empty private root; all reads go through FileSource."""
 
@@ -170,21 +205,28 @@ class TftpService:
         os.chmod(self._empty, 0o500)
         self.server = tftpy.TftpServer(self._empty, dyn_file_func=source.open, upload_open=_refuse_upload)
         _SafeContext.sessions = self.server.sessions
+        self._stop = threading.Event()
 
-    def serve_forever(self, address: str, port: int) -> None:
-        log.info("TFTP listening on %s:%d, root %s (read-only)", address or "*", port, self.source.root)
-        while True:
-            try:
-                self.server.listen(address, port)
-                return  # stopped
-            except Exception:  # noqa: BLE001 - last line of defence: log, re-open, go on
-                log.exception("TFTP loop failed; restarting it")
-                if self.server.sock is not None:
-                    self.server.sock.close()
-                self.server.sessions = _SafeContext.sessions = {}
-                time.sleep(0.1)
+    def serve_forever(self, sock: socket.socket) -> None:
+        """Serve on `sock` (bound by the caller) until stop(); closes it on the way out."""
+        address, port = sock.getsockname()
+        log.info("TFTP listening on %s:%d, root %s (read-only)", address, port, self.source.root)
+        _TFTPY_SOCKETS.bound.sock = sock
+        try:
+            while not self._stop.is_set():
+                try:
+                    self.server.listen(address, port)
+                    return  # stopped
+                except Exception:  # noqa: BLE001 - last line of defence: log, re-open, go on
+                    log.exception("TFTP loop failed; restarting it")
+                    self.server.sessions = _SafeContext.sessions = {}
+                    time.sleep(0.1)
+        finally:
+            _TFTPY_SOCKETS.bound.sock = None
+            sock.close()
 
     def stop(self) -> None:
+        self._stop.set()
         self.server.stop(now=True)
         try:
             os.rmdir(self._empty)
