@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from . import dhcp
+from .backoff import Backoff, ErrorLog
 from .client import ControllerClient
 from .sockets import Endpoint
 
@@ -80,6 +81,9 @@ class DhcpServer:
         self._stop = threading.Event()
         self.sockets: list[socket.socket] = []
         self.handled = self.dropped = 0
+        self.backoff = Backoff("DHCP receive loop", log)
+        # per-packet tracebacks are at DEBUG already (_handle_safely)
+        self.handler_errors = ErrorLog("DHCP reply (packets are dropped meanwhile)", log, traceback=False)
 
     def endpoints(self) -> list[Endpoint]:
         """The ports to bind: DHCP (67) and PXE (4011) on the interface, all addresses."""
@@ -96,14 +100,21 @@ class DhcpServer:
 
     def serve_forever(self) -> None:
         while not self._stop.is_set():
-            ready, _, _ = select.select(self.sockets, [], [], 0.5)
-            for sock in ready:
-                try:
-                    data, source = sock.recvfrom(4096)
-                except OSError as exc:
-                    log.warning("DHCP receive failed: %s", exc)
-                    continue
-                self._pool.submit(self._handle_safely, sock, data, source)
+            try:
+                self._receive_once()
+            except Exception as exc:  # noqa: BLE001 - a broken socket: back off, never spin
+                if self._stop.is_set():
+                    return
+                self.backoff.failed(exc)
+                self.backoff.wait(self._stop)
+                continue
+            self.backoff.ok()
+
+    def _receive_once(self) -> None:
+        ready, _, _ = select.select(self.sockets, [], [], 0.5)
+        for sock in ready:
+            data, source = sock.recvfrom(4096)
+            self._pool.submit(self._handle_safely, sock, data, source)
 
     def stop(self) -> None:
         self._stop.set()
@@ -117,9 +128,12 @@ class DhcpServer:
         except dhcp.Malformed as exc:
             self.dropped += 1
             log.info("dropped malformed DHCP packet from %s:%s (%d bytes): %s", *source, len(data), exc)
-        except Exception:  # noqa: BLE001 - one bad packet must never stop the service
+        except Exception as exc:  # noqa: BLE001 - one bad packet must never stop the service
             self.dropped += 1
-            log.exception("dropped DHCP packet from %s:%s after an error", *source)
+            log.debug("dropped DHCP packet from %s:%s after an error", *source, exc_info=exc)
+            self.handler_errors.failed(exc)  # logged once per distinct error, not per packet
+        else:
+            self.handler_errors.ok()
 
     def handle(self, sock: socket.socket, data: bytes, source: tuple[str, int]) -> None:
         request = dhcp.parse(data)

@@ -23,7 +23,6 @@ import re
 import socket
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import IO
 
@@ -32,6 +31,7 @@ from tftpy.TftpContexts import TftpContextServer
 from tftpy.TftpShared import TftpException
 
 from ..boot.render import UEFI_LOCAL_GRUB, render_local
+from .backoff import Backoff
 from .client import ControllerClient
 
 log = logging.getLogger("pureboot.bootsvc.tftp")
@@ -199,12 +199,13 @@ importlib.import_module("tftpy.TftpServer").socket = _TFTPY_SOCKETS
 class TftpService:
     """tftpy on an empty private root; all reads go through FileSource."""
 
-    def __init__(self, source: FileSource):
+    def __init__(self, source: FileSource, healthy_after: float = 10.0):
         self.source = source
         self._empty = tempfile.mkdtemp(prefix="pureboot-tftp-")
         os.chmod(self._empty, 0o500)
         self.server = tftpy.TftpServer(self._empty, dyn_file_func=source.open, upload_open=_refuse_upload)
         _SafeContext.sessions = self.server.sessions
+        self.backoff = Backoff("TFTP loop", log, healthy_after=healthy_after)
         self._stop = threading.Event()
 
     def serve_forever(self, sock: socket.socket) -> None:
@@ -214,16 +215,45 @@ class TftpService:
         _TFTPY_SOCKETS.bound.sock = sock
         try:
             while not self._stop.is_set():
-                try:
-                    self.server.listen(address, port)
-                    return  # stopped
-                except Exception:  # noqa: BLE001 - last line of defence: log, re-open, go on
-                    log.exception("TFTP loop failed; restarting it")
-                    self.server.sessions = _SafeContext.sessions = {}
-                    time.sleep(0.1)
+                if self._listen_once(address, port):
+                    return
         finally:
             _TFTPY_SOCKETS.bound.sock = None
             sock.close()
+
+    def _listen_once(self, address: str, port: int) -> bool:
+        """One run of tftpy's loop: True when it stopped, False after a failure (backed off)."""
+        healthy = self._recovery_timer()
+        try:
+            self.server.listen(address, port)
+            return True
+        except Exception as exc:  # noqa: BLE001 - last line of defence: log, back off, go on
+            error = exc
+        finally:
+            if healthy:
+                healthy.cancel()  # before any wait: waiting out a backoff is not a healthy run
+        self._drop_sessions()
+        if self._stop.is_set():
+            return True
+        self.backoff.failed(error)
+        return not self.backoff.wait(self._stop)
+
+    def _recovery_timer(self) -> threading.Timer | None:
+        """tftpy's loop gives no sign of health; staying up healthy_after seconds is one."""
+        if not self.backoff.failing:
+            return None
+        timer = threading.Timer(self.backoff.healthy_after, self.backoff.ok)
+        timer.daemon = True
+        timer.start()
+        return timer
+
+    def _drop_sessions(self) -> None:
+        for session in list(self.server.sessions.values()):
+            try:
+                session.end()
+            except Exception:  # noqa: BLE001 - closing what is left of a broken session
+                pass
+        self.server.sessions = _SafeContext.sessions = {}
 
     def stop(self) -> None:
         self._stop.set()
