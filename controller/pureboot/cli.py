@@ -175,6 +175,9 @@ TFTP and IPv6 RA. It talks to the controller over HTTP only.""")
 @click.option("--answer-installed", is_flag=True,
               help="also answer PXE from installed/active/failed nodes so the controller sends them "
                    "to their disk (Rule B); off: strict Rule E, such nodes get no answer")
+@click.option("--share-dhcp-port", is_flag=True,
+              help="proxy mode: share the DHCP port with this host's own DHCP server (SO_REUSEADDR; "
+                   "that server must allow it too); off: a taken port stops the service at start")
 @click.option("--log-level", default="INFO", show_default=True)
 def boot(log_level: str, no_ra: bool, dns: tuple[str, ...], **options) -> None:
     import logging

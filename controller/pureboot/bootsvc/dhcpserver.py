@@ -72,11 +72,13 @@ class Pool:
 class DhcpServer:
     def __init__(self, client: ControllerClient, loaders: dhcp.Loaders, *, server_ip: str,
                  interface: str | None, port: int = 67, pxe_port: int | None = 4011,
-                 pool: Pool | None = None, workers: int = 8, answer_installed: bool = False):
+                 pool: Pool | None = None, workers: int = 8, answer_installed: bool = False,
+                 share_port: bool = False):
         self.client, self.loaders, self.server_ip = client, loaders, server_ip
         self.interface, self.port, self.pxe_port, self.pool = interface, port, pxe_port, pool
         self.client_port = 68 if port == 67 else port + 1
         self.answer_installed = answer_installed
+        self.share_port = share_port  # proxy mode: port 67 shared with a DHCP server on this host
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pb-dhcp")
         self._stop = threading.Event()
         self.sockets: list[socket.socket] = []
@@ -87,9 +89,17 @@ class DhcpServer:
 
     def endpoints(self) -> list[Endpoint]:
         """The ports to bind: DHCP (67) and PXE (4011) on the interface, all addresses."""
-        wanted = [("DHCP", self.port, "--dhcp-port"), ("PXE", self.pxe_port, "--pxe-port")]
-        return [Endpoint(name, "0.0.0.0", port, option, interface=self.interface, broadcast=True)
-                for name, port, option in wanted if port]
+        dhcp_port = Endpoint("DHCP", "0.0.0.0", self.port, "--dhcp-port", interface=self.interface,
+                             broadcast=True, share=self.share_port, hint=self._share_hint())
+        pxe_port = Endpoint("PXE", "0.0.0.0", self.pxe_port, "--pxe-port", interface=self.interface,
+                            broadcast=True) if self.pxe_port else None
+        return [endpoint for endpoint in (dhcp_port, pxe_port) if endpoint]
+
+    def _share_hint(self) -> str:
+        if self.pool is not None or self.share_port:
+            return ""
+        return ("; or, for proxy-DHCP next to this host's own DHCP server (one that shares the port, "
+                "as dnsmasq and udhcpd do), --share-dhcp-port")
 
     def attach(self, sockets: list[socket.socket]) -> None:
         """Serve on sockets bound by the caller (all ports are bound up front, see sockets.py)."""

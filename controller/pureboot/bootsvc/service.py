@@ -45,6 +45,7 @@ class BootConfig:
     ca_bundle: str | None = None  # PEM CAs for an https:// controller; None: the system store
     ra: bool = True
     answer_installed: bool = False
+    share_dhcp_port: bool = False  # proxy mode: share port 67 with a DHCP server on this host
     extra_loaders: dict[int, str] = field(default_factory=dict)
 
 
@@ -74,6 +75,8 @@ def _ports(config: BootConfig) -> tuple[int, int, int]:
 def _pool(config: BootConfig, netmask: str) -> Pool | None:
     if config.dhcp_mode != "full":
         return None
+    if config.share_dhcp_port:
+        raise SystemExit("--share-dhcp-port is for proxy mode; a full DHCP server must not share port 67")
     if not config.pool or "-" not in config.pool:
         raise SystemExit("--dhcp-mode full needs --pool START-END")
     start, end = (part.strip() for part in config.pool.split("-", 1))
@@ -98,7 +101,7 @@ class BootService:
                           extra=dict(config.extra_loaders))
         self.dhcp = DhcpServer(self.client, loaders, server_ip=address, interface=config.interface,
                                port=self.dhcp_port, pxe_port=self.pxe_port, pool=_pool(config, netmask),
-                               answer_installed=config.answer_installed)
+                               answer_installed=config.answer_installed, share_port=config.share_dhcp_port)
         self.tftp = TftpService(FileSource(config.tftp_root, self.client, address))
         self.ra = None
         self.threads: list[threading.Thread] = []

@@ -4,7 +4,8 @@ No SO_REUSEADDR or SO_REUSEPORT: on Linux either lets a second UDP socket share 
 another live socket holds (both must set it), which would hide a second DHCP or TFTP
 server instead of failing. Nothing here needs them: receiving broadcasts needs none,
 and services on other interfaces do not conflict because SO_BINDTODEVICE is set
-before bind.
+before bind. The one exception is asked for: proxy-DHCP sharing port 67 with the
+site's DHCP server on the same host (``--share-dhcp-port``, Endpoint.share).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class Endpoint:
     option: str  # the `pureboot boot` option that changes the port
     interface: str | None = None
     broadcast: bool = False
+    share: bool = False  # SO_REUSEADDR: only when the operator asked to share the port
+    hint: str = ""  # appended to a conflict message
 
     def __str__(self) -> str:
         on = f" on {self.interface}" if self.interface else ""
@@ -38,6 +41,8 @@ class Endpoint:
 def bind_udp(endpoint: Endpoint) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
     try:
+        if endpoint.share:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if endpoint.broadcast:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
         if endpoint.interface:
@@ -68,7 +73,7 @@ def bind_all(endpoints: Iterable[Endpoint]) -> dict[Endpoint, socket.socket]:
 def describe(endpoint: Endpoint, exc: OSError) -> str:
     if exc.errno == errno.EADDRINUSE:
         return (f"{endpoint} is already in use by another process (another {endpoint.service} server?); "
-                f"stop it or choose another port with {endpoint.option}")
+                f"stop it or choose another port with {endpoint.option}{endpoint.hint}")
     if exc.errno == errno.EACCES:
         return (f"{endpoint}: permission denied; ports below 1024 need root or CAP_NET_BIND_SERVICE, "
                 f"or choose a port above 1023 with {endpoint.option}")
