@@ -30,8 +30,10 @@ OUR_SERVER = textwrap.dedent("""
     import logging, sys
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("tftpy").setLevel(logging.CRITICAL)
+    from pureboot.bootsvc.sockets import Endpoint, bind_udp
     from pureboot.bootsvc.tftp import FileSource, TftpService
-    TftpService(FileSource(sys.argv[1], None)).serve_forever("127.0.0.1", int(sys.argv[2]))
+    sock = bind_udp(Endpoint("TFTP", "127.0.0.1", int(sys.argv[2]), "the port argument"))
+    TftpService(FileSource(sys.argv[1], None)).serve_forever(sock)
 """)
 
 

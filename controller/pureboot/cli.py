@@ -176,14 +176,21 @@ TFTP and IPv6 RA. It talks to the controller over HTTP only.""")
 @click.option("--answer-installed", is_flag=True,
               help="also answer PXE from installed/active/failed nodes so the controller sends them "
                    "to their disk (Rule B); off: strict Rule E, such nodes get no answer")
+@click.option("--share-dhcp-port", is_flag=True,
+              help="proxy mode: share the DHCP port with this host's own DHCP server (SO_REUSEADDR; "
+                   "that server must allow it too); off: a taken port stops the service at start")
 @click.option("--log-level", default="INFO", show_default=True)
 def boot(log_level: str, no_ra: bool, dns: tuple[str, ...], **options) -> None:
     import logging
 
     from .bootsvc.service import BootConfig, BootService
+    from .bootsvc.sockets import BindError
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("tftpy").setLevel(logging.WARNING)
-    BootService(BootConfig(ra=not no_ra, dns=dns, **options)).run_until_signalled()
+    try:
+        BootService(BootConfig(ra=not no_ra, dns=dns, **options)).run_until_signalled()
+    except BindError as exc:  # a port conflict: say which port and which option, no traceback
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command("boot-files", help="""Lay out a TFTP root from Debian packages: iPXE

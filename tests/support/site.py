@@ -109,7 +109,8 @@ class Site:
         log = self.workdir / "boot.log"
         proc = self.lab.popen(_pureboot(
             "boot", "--controller", self.url, "--interface", self.lab.bridge, "--address", self.lab.server_ip,
-            "--tftp-root", str(root), "--log-level", "DEBUG"), env=self.env,
+            "--tftp-root", str(root), "--log-level", "DEBUG",
+            "--share-dhcp-port"), env=self.env,  # the site's udhcpd holds port 67 in the same namespace
             stdout=open(log, "wb"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while b"boot service up" not in log.read_bytes():

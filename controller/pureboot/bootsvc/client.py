@@ -17,6 +17,8 @@ from urllib.parse import quote
 
 import requests
 
+from .backoff import ErrorLog
+
 log = logging.getLogger("pureboot.bootsvc")
 PROVISIONING = frozenset({"discovered", "pending", "installing", "deprovisioning", "migrating"})
 
@@ -41,6 +43,8 @@ class ControllerClient:
         self._lock = threading.Lock()
         self._answers: dict[str, tuple[float, DhcpAnswer]] = {}
         self._known: dict[str, str | None] = {}  # mac -> last state the controller gave
+        self.health = ErrorLog(f"controller {self.base_url} (Rule D answers meanwhile)", log, healthy_after=0,
+                               level=logging.WARNING, traceback=False)
 
     @property
     def _http(self) -> requests.Session:
@@ -65,6 +69,7 @@ class ControllerClient:
             answer = DhcpAnswer(bool(body["serve"]), body.get("state"), str(body.get("reason", "")))
         except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
             return self._offline(mac, exc)
+        self.health.ok()
         with self._lock:
             self._answers[mac] = (now + self.cache_ttl, answer)
             if body.get("known"):
@@ -75,7 +80,8 @@ class ControllerClient:
     def _offline(self, mac: str, exc: Exception) -> DhcpAnswer:
         with self._lock:
             known, state = mac in self._known, self._known.get(mac)
-        log.warning("controller %s did not answer for %s (%s)", self.base_url, mac, type(exc).__name__)
+        log.debug("controller %s did not answer for %s (%s)", self.base_url, mac, type(exc).__name__)
+        self.health.failed(exc, key=_error_state(exc))  # one line while it stays down, not one per request
         if known and state in PROVISIONING:
             return DhcpAnswer(True, state, "controller unavailable: boot local (Rule D)", offline=True)
         return DhcpAnswer(False, state, "controller unavailable; not a node we boot", offline=True)
@@ -93,11 +99,22 @@ class ControllerClient:
         try:
             response = self._http.get(url, timeout=self.timeout, verify=self._verify)
         except requests.RequestException as exc:
+            self.health.failed(exc, key=_error_state(exc))
             raise ConnectionError(f"controller unavailable: {exc}") from exc
+        if response.status_code >= 500:
+            error = ConnectionError(f"controller error {response.status_code}")
+            self.health.failed(error)
+            raise error
+        self.health.ok()
         if response.status_code == 404:
             return None
-        if response.status_code >= 500:
-            raise ConnectionError(f"controller error {response.status_code}")
         if response.status_code != 200:
             return None
         return response.content
+
+
+def _error_state(exc: Exception) -> str:
+    """What went wrong, without the URL (it names the MAC: one state per node otherwise)."""
+    response = getattr(exc, "response", None)
+    status = f" {response.status_code}" if response is not None else ""
+    return f"{type(exc).__name__}{status}"

@@ -17,10 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from . import dhcp
+from .backoff import Backoff, ErrorLog
 from .client import ControllerClient
+from .sockets import Endpoint
 
 log = logging.getLogger("pureboot.bootsvc.dhcp")
-SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25)
 #: With answer_installed, these known nodes are answered too, so the controller can send
 #: them to their disk (Rule B) instead of UEFI firmware walking its netboot entries.
 LOCAL_STATES = frozenset({"installed", "active", "failed"})
@@ -71,38 +72,59 @@ class Pool:
 class DhcpServer:
     def __init__(self, client: ControllerClient, loaders: dhcp.Loaders, *, server_ip: str,
                  interface: str | None, port: int = 67, pxe_port: int | None = 4011,
-                 pool: Pool | None = None, workers: int = 8, answer_installed: bool = False):
+                 pool: Pool | None = None, workers: int = 8, answer_installed: bool = False,
+                 share_port: bool = False):
         self.client, self.loaders, self.server_ip = client, loaders, server_ip
         self.interface, self.port, self.pxe_port, self.pool = interface, port, pxe_port, pool
         self.client_port = 68 if port == 67 else port + 1
         self.answer_installed = answer_installed
+        self.share_port = share_port  # proxy mode: port 67 shared with a DHCP server on this host
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pb-dhcp")
         self._stop = threading.Event()
         self.sockets: list[socket.socket] = []
         self.handled = self.dropped = 0
+        self.backoff = Backoff("DHCP receive loop", log)
+        # per-packet tracebacks are at DEBUG already (_handle_safely)
+        self.handler_errors = ErrorLog("DHCP reply (packets are dropped meanwhile)", log, traceback=False)
 
-    def open(self) -> None:
-        for port in filter(None, (self.port, self.pxe_port)):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
-            if self.interface:
-                sock.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, self.interface.encode())
-            sock.bind(("0.0.0.0", port))
-            self.sockets.append(sock)
+    def endpoints(self) -> list[Endpoint]:
+        """The ports to bind: DHCP (67) and PXE (4011) on the interface, all addresses."""
+        dhcp_port = Endpoint("DHCP", "0.0.0.0", self.port, "--dhcp-port", interface=self.interface,
+                             broadcast=True, share=self.share_port, hint=self._share_hint())
+        pxe_port = Endpoint("PXE", "0.0.0.0", self.pxe_port, "--pxe-port", interface=self.interface,
+                            broadcast=True) if self.pxe_port else None
+        return [endpoint for endpoint in (dhcp_port, pxe_port) if endpoint]
+
+    def _share_hint(self) -> str:
+        if self.pool is not None or self.share_port:
+            return ""
+        return ("; or, for proxy-DHCP next to this host's own DHCP server (one that shares the port, "
+                "as dnsmasq and udhcpd do), --share-dhcp-port")
+
+    def attach(self, sockets: list[socket.socket]) -> None:
+        """Serve on sockets bound by the caller (all ports are bound up front, see sockets.py)."""
+        self.sockets = list(sockets)
+        for sock in self.sockets:
             log.info("DHCP %s listening on %s:%d", "proxy" if self.pool is None else "server",
-                     self.interface or "*", port)
+                     self.interface or "*", sock.getsockname()[1])
 
     def serve_forever(self) -> None:
         while not self._stop.is_set():
-            ready, _, _ = select.select(self.sockets, [], [], 0.5)
-            for sock in ready:
-                try:
-                    data, source = sock.recvfrom(4096)
-                except OSError as exc:
-                    log.warning("DHCP receive failed: %s", exc)
-                    continue
-                self._pool.submit(self._handle_safely, sock, data, source)
+            try:
+                self._receive_once()
+            except Exception as exc:  # noqa: BLE001 - a broken socket: back off, never spin
+                if self._stop.is_set():
+                    return
+                self.backoff.failed(exc)
+                self.backoff.wait(self._stop)
+                continue
+            self.backoff.ok()
+
+    def _receive_once(self) -> None:
+        ready, _, _ = select.select(self.sockets, [], [], 0.5)
+        for sock in ready:
+            data, source = sock.recvfrom(4096)
+            self._pool.submit(self._handle_safely, sock, data, source)
 
     def stop(self) -> None:
         self._stop.set()
@@ -116,9 +138,12 @@ class DhcpServer:
         except dhcp.Malformed as exc:
             self.dropped += 1
             log.info("dropped malformed DHCP packet from %s:%s (%d bytes): %s", *source, len(data), exc)
-        except Exception:  # noqa: BLE001 - one bad packet must never stop the service
+        except Exception as exc:  # noqa: BLE001 - one bad packet must never stop the service
             self.dropped += 1
-            log.exception("dropped DHCP packet from %s:%s after an error", *source)
+            log.debug("dropped DHCP packet from %s:%s after an error", *source, exc_info=exc)
+            self.handler_errors.failed(exc)  # logged once per distinct error, not per packet
+        else:
+            self.handler_errors.ok()
 
     def handle(self, sock: socket.socket, data: bytes, source: tuple[str, int]) -> None:
         request = dhcp.parse(data)

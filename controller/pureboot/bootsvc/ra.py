@@ -14,6 +14,8 @@ import socket
 import struct
 import threading
 
+from .backoff import Backoff, ErrorLog
+
 log = logging.getLogger("pureboot.bootsvc.ra")
 ROUTER_SOLICITATION, ROUTER_ADVERTISEMENT = 133, 134
 # type, code, checksum (kernel fills it), cur hop limit, flags, router lifetime, reachable, retrans
@@ -33,7 +35,16 @@ class RouterAdvertiser:
         self.index = socket.if_nametoindex(interface)
         self._stop = threading.Event()
         self.answered = 0
+        self.backoff = Backoff("IPv6 RA loop", log)
+        self.packet_errors = ErrorLog("IPv6 RA reply", log)
         self.sock = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+        try:
+            self._configure(interface)
+        except OSError:
+            self.sock.close()
+            raise
+
+    def _configure(self, interface: str) -> None:
         self.sock.setsockopt(socket.SOL_SOCKET, 25, interface.encode())  # SO_BINDTODEVICE
         self.sock.setsockopt(socket.IPPROTO_ICMPV6, 1, _icmp6_filter_rs_only())  # ICMP6_FILTER
         self.sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 255)
@@ -44,14 +55,27 @@ class RouterAdvertiser:
     def serve_forever(self) -> None:
         log.info("answering IPv6 router solicitations on %s (bare RA, unicast)", self.interface)
         while not self._stop.is_set():
-            ready, _, _ = select.select([self.sock], [], [], 0.5)
-            if not ready:
-                continue
             try:
-                data, source = self.sock.recvfrom(1500)
-                self.handle(data, source)
-            except Exception as exc:  # noqa: BLE001 - never die on one packet
-                log.info("dropped ICMPv6 packet: %s", exc)
+                ready, _, _ = select.select([self.sock], [], [], 0.5)
+            except (OSError, ValueError) as exc:  # a broken socket: back off, never spin
+                if self._stop.is_set():
+                    return
+                self.backoff.failed(exc)
+                self.backoff.wait(self._stop)
+                continue
+            self.backoff.ok()
+            if ready:
+                self._answer_one()
+
+    def _answer_one(self) -> None:
+        try:
+            data, source = self.sock.recvfrom(1500)
+            self.handle(data, source)
+        except Exception as exc:  # noqa: BLE001 - never die on one packet
+            log.debug("dropped ICMPv6 packet: %s", exc)
+            self.packet_errors.failed(exc)
+        else:
+            self.packet_errors.ok()
 
     def handle(self, data: bytes, source) -> None:
         if len(data) < 8 or data[0] != ROUTER_SOLICITATION or data[1] != 0:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from .client import ControllerClient
 from .dhcp import Loaders
 from .dhcpserver import DhcpServer, Pool, PoolConfig
+from .sockets import BindError, Endpoint, bind_all
 from .tftp import FileSource, TftpService
 
 log = logging.getLogger("pureboot.bootsvc")
@@ -44,6 +45,7 @@ class BootConfig:
     ca_bundle: str | None = None  # PEM CAs for an https:// controller; None: the system store
     ra: bool = True
     answer_installed: bool = False
+    share_dhcp_port: bool = False  # proxy mode: share port 67 with a DHCP server on this host
     extra_loaders: dict[int, str] = field(default_factory=dict)
 
 
@@ -73,6 +75,8 @@ def _ports(config: BootConfig) -> tuple[int, int, int]:
 def _pool(config: BootConfig, netmask: str) -> Pool | None:
     if config.dhcp_mode != "full":
         return None
+    if config.share_dhcp_port:
+        raise SystemExit("--share-dhcp-port is for proxy mode; a full DHCP server must not share port 67")
     if not config.pool or "-" not in config.pool:
         raise SystemExit("--dhcp-mode full needs --pool START-END")
     start, end = (part.strip() for part in config.pool.split("-", 1))
@@ -97,24 +101,39 @@ class BootService:
                           extra=dict(config.extra_loaders))
         self.dhcp = DhcpServer(self.client, loaders, server_ip=address, interface=config.interface,
                                port=self.dhcp_port, pxe_port=self.pxe_port, pool=_pool(config, netmask),
-                               answer_installed=config.answer_installed)
+                               answer_installed=config.answer_installed, share_port=config.share_dhcp_port)
         self.tftp = TftpService(FileSource(config.tftp_root, self.client, address))
         self.ra = None
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        self.dhcp.open()
+        """Bind every port first: a conflict stops the service here (BindError), not later."""
+        tftp = Endpoint("TFTP", self.address, self.tftp_port, "--tftp-port")
+        try:
+            bound = bind_all([tftp, *self.dhcp.endpoints()])
+        except BindError:
+            self.stop()
+            raise
+        self.dhcp.attach([sock for endpoint, sock in bound.items() if endpoint is not tftp])
+        self.ra = self._router_advertiser()
         self._thread("dhcp", self.dhcp.serve_forever)
-        self._thread("tftp", lambda: self.tftp.serve_forever(self.address, self.tftp_port))
-        if self.config.ra and self.config.interface != "lo":
-            try:
-                from .ra import RouterAdvertiser
-                self.ra = RouterAdvertiser(self.config.interface)
-                self._thread("ra", self.ra.serve_forever)
-            except OSError as exc:
-                log.warning("IPv6 RA disabled (%s): iPXE will wait ~15 s for a router on each start", exc)
+        self._thread("tftp", lambda: self.tftp.serve_forever(bound[tftp]))
+        if self.ra:
+            self._thread("ra", self.ra.serve_forever)
         log.info("boot service up: interface %s (%s), controller %s, DHCP mode %s",
                  self.config.interface, self.address, self.config.controller, self.config.dhcp_mode)
+
+    def _router_advertiser(self):
+        """A raw ICMPv6 socket (no port to conflict on); without it iPXE only starts slower."""
+        if not self.config.ra or self.config.interface == "lo":
+            return None
+        try:
+            from .ra import RouterAdvertiser
+            return RouterAdvertiser(self.config.interface)
+        except OSError as exc:
+            log.warning("IPv6 RA disabled (%s): iPXE will wait ~15 s for a router on each start; "
+                        "--no-ra silences this", exc)
+            return None
 
     def _thread(self, name: str, target) -> None:
         thread = threading.Thread(target=target, name=f"pureboot-{name}", daemon=True)

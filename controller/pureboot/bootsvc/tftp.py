@@ -20,8 +20,9 @@ import importlib
 import logging
 import os
 import re
+import socket
 import tempfile
-import time
+import threading
 from pathlib import Path
 from typing import IO
 
@@ -30,6 +31,7 @@ from tftpy.TftpContexts import TftpContextServer
 from tftpy.TftpShared import TftpException
 
 from ..boot.render import UEFI_LOCAL_GRUB, render_local
+from .backoff import Backoff
 from .client import ControllerClient
 
 log = logging.getLogger("pureboot.bootsvc.tftp")
@@ -161,30 +163,100 @@ def _refuse_upload(path, context):
     return None
 
 
+class _BoundSocket:
+    """Our bound socket as tftpy's listen() sees it: its bind() is a no-op."""
+
+    def __init__(self, sock: socket.socket):
+        self._sock = sock
+
+    def bind(self, address) -> None:
+        pass  # bound up front by the boot service (sockets.py)
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+
+class _SocketModule:
+    """Stands in for `socket` inside tftpy.TftpServer: listen() creates and binds its own
+    socket, but the boot service binds every port up front (a conflict must stop it at
+    start), so listen() gets the socket this thread bound. Other callers get real sockets."""
+
+    def __init__(self):
+        self.bound = threading.local()
+
+    def __getattr__(self, name):
+        return getattr(socket, name)
+
+    def socket(self, *args, **kwargs):
+        sock = getattr(self.bound, "sock", None)
+        return _BoundSocket(sock) if sock is not None else socket.socket(*args, **kwargs)
+
+
+_TFTPY_SOCKETS = _SocketModule()
+importlib.import_module("tftpy.TftpServer").socket = _TFTPY_SOCKETS
+
+
 class TftpService:
     """tftpy on an empty private root; all reads go through FileSource."""
 
-    def __init__(self, source: FileSource):
+    def __init__(self, source: FileSource, healthy_after: float = 10.0):
         self.source = source
         self._empty = tempfile.mkdtemp(prefix="pureboot-tftp-")
         os.chmod(self._empty, 0o500)
         self.server = tftpy.TftpServer(self._empty, dyn_file_func=source.open, upload_open=_refuse_upload)
         _SafeContext.sessions = self.server.sessions
+        self.backoff = Backoff("TFTP loop", log, healthy_after=healthy_after)
+        self._stop = threading.Event()
 
-    def serve_forever(self, address: str, port: int) -> None:
-        log.info("TFTP listening on %s:%d, root %s (read-only)", address or "*", port, self.source.root)
-        while True:
+    def serve_forever(self, sock: socket.socket) -> None:
+        """Serve on `sock` (bound by the caller) until stop(); closes it on the way out."""
+        address, port = sock.getsockname()
+        log.info("TFTP listening on %s:%d, root %s (read-only)", address, port, self.source.root)
+        _TFTPY_SOCKETS.bound.sock = sock
+        try:
+            while not self._stop.is_set():
+                if self._listen_once(address, port):
+                    return
+        finally:
+            _TFTPY_SOCKETS.bound.sock = None
+            sock.close()
+
+    def _listen_once(self, address: str, port: int) -> bool:
+        """One run of tftpy's loop: True when it stopped, False after a failure (backed off)."""
+        healthy = self._recovery_timer()
+        try:
+            self.server.listen(address, port)
+            return True
+        except Exception as exc:  # noqa: BLE001 - last line of defence: log, back off, go on
+            error = exc
+        finally:
+            if healthy:
+                healthy.cancel()  # before any wait: waiting out a backoff is not a healthy run
+        self._drop_sessions()
+        if self._stop.is_set():
+            return True
+        self.backoff.failed(error)
+        return not self.backoff.wait(self._stop)
+
+    def _recovery_timer(self) -> threading.Timer | None:
+        """tftpy's loop gives no sign of health; staying up healthy_after seconds is one."""
+        if not self.backoff.failing:
+            return None
+        timer = threading.Timer(self.backoff.healthy_after, self.backoff.ok)
+        timer.daemon = True
+        timer.start()
+        return timer
+
+    def _drop_sessions(self) -> None:
+        for session in list(self.server.sessions.values()):
             try:
-                self.server.listen(address, port)
-                return  # stopped
-            except Exception:  # noqa: BLE001 - last line of defence: log, re-open, go on
-                log.exception("TFTP loop failed; restarting it")
-                if self.server.sock is not None:
-                    self.server.sock.close()
-                self.server.sessions = _SafeContext.sessions = {}
-                time.sleep(0.1)
+                session.end()
+            except Exception:  # noqa: BLE001 - closing what is left of a broken session
+                pass
+        self.server.sessions = _SafeContext.sessions = {}
 
     def stop(self) -> None:
+        self._stop.set()
         self.server.stop(now=True)
         try:
             os.rmdir(self._empty)
