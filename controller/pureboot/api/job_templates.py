@@ -111,10 +111,10 @@ class JobTemplateItem(MethodView):
         if "inventory" in data:
             inventory_mod.validate_spec(data["inventory"])
         session = get_session()
-        _check_policy(session, data)
+        template = service.get_template(session, template_id)
+        _check_policy(session, data, template)
         if "credentials" in data:
             job_credentials.validate(session, data["credentials"])
-        template = service.get_template(session, template_id)
         for key, value in data.items():
             setattr(template, key, value)
         return _save(session, template)

@@ -37,7 +37,7 @@ def url_problem(url: str) -> str:
         return f"scheme {parts.scheme or '(none)'!r} is not allowed; use one of {', '.join(SCHEMES)}"
     if parts.password:
         return "do not put a password in the URL (it would be stored and shown)"
-    if parts.scheme == "file" and not parts.path.startswith("/"):
+    if parts.scheme == "file" and (parts.netloc not in ("", "localhost") or not parts.path.startswith("/")):
         return "a file:// URL needs an absolute path (file:///srv/git/repo.git)"
     if parts.scheme != "file" and not parts.hostname:
         return "the URL names no host"
