@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+
 import pytest
 
 from tests.controller.helpers import ok
@@ -82,7 +85,6 @@ def test_git_project_is_cloned_into_the_data_dir_and_resynced(client_as, repo, a
     ok(client_as("operator").post("/api/v1/job_templates", json=_template(project["id"], "playbooks/hello.yml")),
        201)
     (repo / "playbooks" / "second.yml").write_text(HELLO)
-    import subprocess
     subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True)
     subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@e.invalid",
                     "commit", "-qm", "second"], check=True)
@@ -131,7 +133,7 @@ def test_project_paths_in_the_data_dir_are_refused(client_as, app):
     data_dir = app.config["PUREBOOT"].data_dir
     admin = client_as("admin")
     for path in (data_dir, data_dir + "/templates", data_dir + "/../data/projects"):
-        __import__("os").makedirs(path, exist_ok=True)
+        os.makedirs(path, exist_ok=True)
         assert "data directory" in _refused(_local(admin, path), "local_path")
     _refused(_local(admin, "relative/dir"), "local_path")
     _refused(_local(admin, "/nonexistent/pureboot-project"), "local_path")
@@ -148,7 +150,7 @@ def test_a_failing_sync_reports_gits_message(client_as, tmp_path):
     admin = client_as("admin")
     project = ok(_git(admin, f"file://{tmp_path}/no-such-repo.git"), 201)
     message = _refused(admin.post(f"/api/v1/projects/{project['id']}/sync"), "scm_url")
-    assert "does not exist" in message or "not a git repository" in message.lower() or "fatal" in message
+    assert "no-such-repo.git" in message and "fatal" in message  # git's own words, not a traceback
     stored = ok(admin.get(project["url"]))
     assert stored["status"] == "failed" and stored["last_error"] == message
     failures = ok(admin.get("/api/v1/audit?action=project.sync"))["results"]
