@@ -91,6 +91,10 @@ def test_git_project_is_cloned_into_the_data_dir_and_resynced(client_as, repo, a
     resynced = ok(admin.post(f"/api/v1/projects/{project['id']}/sync"))
     assert resynced["scm_revision"] != synced["scm_revision"]
     assert open(f"{checkout}/playbooks/second.yml").read() == HELLO
+    templates = ok(admin.get(f"/api/v1/job_templates?project={project['id']}"))["results"]
+    admin.delete(templates[0]["url"])
+    assert admin.delete(project["url"]).status_code == 204 and not os.path.exists(checkout)
+    assert ok(admin.get("/api/v1/audit?action=project.delete"))["count"] == 1
 
 
 def test_operators_cannot_register_change_or_sync_projects(client_as, local_dir, repo):
@@ -141,7 +145,8 @@ def test_project_paths_in_the_data_dir_are_refused(client_as, app):
 
 
 @pytest.mark.parametrize("url", ["ext::sh -c id", "http://example.invalid/repo.git", "-uhelp",
-                                 "https://user:secret@example.invalid/r.git", "file://relative/repo", ""])
+                                 "https://user:secret@example.invalid/r.git", "file://relative/repo", "",
+                                 "ssh://-oProxyCommand=id/repo.git", "git@host:repo with space"])
 def test_bad_git_urls_are_refused_at_once(client_as, url):
     _refused(_git(client_as("admin"), url), "scm_url")
 

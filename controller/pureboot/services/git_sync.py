@@ -39,8 +39,8 @@ def url_problem(url: str) -> str:
         return "do not put a password in the URL (it would be stored and shown)"
     if parts.scheme == "file" and (parts.netloc not in ("", "localhost") or not parts.path.startswith("/")):
         return "a file:// URL needs an absolute path (file:///srv/git/repo.git)"
-    if parts.scheme != "file" and not parts.hostname:
-        return "the URL names no host"
+    if parts.scheme != "file" and (not parts.hostname or parts.hostname.startswith("-")):
+        return "the URL names no host"  # a host starting with '-' would be an ssh option
     return ""
 
 
