@@ -9,7 +9,7 @@ Roles (PRD 8.2, 17.6):
   * user     - reads nodes and its own jobs.
   * operator - runs workflows and jobs, changes nodes/workflows/templates, requests
                critical actions (four-eye) but cannot approve them.
-  * admin    - everything: users, credentials, settings, hypervisors, approvals.
+  * admin    - everything: users, credentials, settings, hypervisors, approvals, projects.
 Which roles may *approve* four-eye requests is the ``approver_roles`` setting (default admin).
 """
 

@@ -139,6 +139,14 @@ def test_project_paths_in_the_data_dir_are_refused(client_as, app):
     for path in (data_dir, data_dir + "/templates", data_dir + "/../data/projects"):
         os.makedirs(path, exist_ok=True)
         assert "data directory" in _refused(_local(admin, path), "local_path")
+    # a project around the data dir still runs nothing from it
+    os.makedirs(data_dir + "/templates/raw", exist_ok=True)
+    open(data_dir + "/templates/raw/evil.yml", "w").write(HELLO)
+    around = ok(_local(admin, os.path.dirname(data_dir), name="around"), 201)
+    message = _refused(client_as("operator").post("/api/v1/job_templates", json=_template(
+        around["id"], os.path.basename(data_dir) + "/templates/raw/evil.yml")), "playbook")
+    assert "data directory" in message
+    admin.delete(around["url"])
     _refused(_local(admin, "relative/dir"), "local_path")
     _refused(_local(admin, "/nonexistent/pureboot-project"), "local_path")
     assert ok(admin.get("/api/v1/projects"))["count"] == 0
