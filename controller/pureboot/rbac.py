@@ -9,7 +9,7 @@ Roles (PRD 8.2, 17.6):
   * user     - reads nodes and its own jobs.
   * operator - runs workflows and jobs, changes nodes/workflows/templates, requests
                critical actions (four-eye) but cannot approve them.
-  * admin    - everything: users, credentials, settings, hypervisors, approvals.
+  * admin    - everything: users, credentials, settings, hypervisors, approvals, projects.
 Which roles may *approve* four-eye requests is the ``approver_roles`` setting (default admin).
 """
 
@@ -101,6 +101,10 @@ ROUTES: tuple[tuple[tuple[str, ...], str, str | tuple[str, ...]], ...] = (
     (READ, "/api/v1/job_templates", "jobs:read"), (READ, "/api/v1/job_templates/*", "jobs:read"),
     (("POST",), "/api/v1/job_templates/*/launch", "jobs:run"),
     (WRITE, "/api/v1/job_templates", "jobs:run"), (WRITE, "/api/v1/job_templates/*", "jobs:run"),
+    # projects: any signed-in user reads them; only admins (no role holds projects:write) change
+    # or sync them, since their playbooks run on the controller host
+    (READ, "/api/v1/projects", AUTHENTICATED), (READ, "/api/v1/projects/*", AUTHENTICATED),
+    (WRITE, "/api/v1/projects", "projects:write"), (WRITE, "/api/v1/projects/*", "projects:write"),
     (READ, "/api/v1/users", "users:read"), (READ, "/api/v1/users/*", "users:read"),
     (WRITE, "/api/v1/users", "users:write"), (WRITE, "/api/v1/users/*", "users:write"),
     (READ, "/api/v1/credentials", "credentials:read"), (READ, "/api/v1/credentials/*", "credentials:read"),

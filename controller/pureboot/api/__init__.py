@@ -15,6 +15,7 @@ from . import (
     node_logs,
     nodes,
     phone_home,
+    projects,
     settings,
     system,
     templates,
@@ -25,5 +26,5 @@ from . import (
 
 BLUEPRINTS = [system.blp, auth.blp, nodes.blp, node_logs.blp, workflows.blp, templates.blp, hypervisors.blp,
               boot.blp, bootcfg.blp, phone_home.blp, agent_files.blp,
-              job_templates.blp, jobs.blp, events.blp, webhooks.blp,
+              projects.blp, job_templates.blp, jobs.blp, events.blp, webhooks.blp,
               approvals.blp, audit.blp, users.blp, credentials.blp, settings.blp]

@@ -2,14 +2,17 @@
 
 A playbook runs on the controller host as the controller's user, so where it comes from
 decides who can execute code there. Playbooks come only from places an admin controls:
-a collection FQCN (installed collections, this one included) or a file inside one of the
-``playbook_dirs`` the host admin configured. Uploaded templates live in the data dir and
-are data, never playbooks.
+a collection FQCN (installed collections, this one included), a file inside one of the
+``playbook_dirs`` the host admin configured, or a file inside a project an admin registered
+and synced (services/projects.py), named relative to the project's root. Uploaded templates
+live in the data dir and are data, never playbooks; a git project's checkout (under
+``<data_dir>/projects/``) is the one place there that holds playbooks.
 
 Non-admins may not aim a job at the controller itself: an inline inventory they supply
 names no loopback host and sets no connection variables (``ansible_connection: local``,
 ``ansible_ssh_common_args`` with a ProxyCommand, ... all run commands on the controller),
-and their extra vars set no ``ansible_*`` variable. Extra-var strings are never templated
+and their extra vars set no ``ansible_*`` variable, unless an admin set the template's
+``allow_connection_vars`` (then launch-time extra vars may). Extra-var strings are never templated
 (runner.py tags them ``!unsafe``), so a ``lookup('pipe', ...)`` in a value stays text.
 """
 
@@ -22,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
-from ..errors import Invalid
+from ..errors import Forbidden, Invalid
+from ..services import projects
 
 FQCN = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*\.[A-Za-z0-9_]+$")
 # Host variables a non-admin may set inline: where and as whom to SSH, nothing that
@@ -36,13 +40,19 @@ def playbook_dirs(settings: Settings) -> list[Path]:
     return [Path(p).resolve() for p in re.split(r"[,:]", settings.playbook_dirs) if p.strip()]
 
 
-def check_playbook(settings: Settings, playbook: str) -> None:
-    """Refuse a playbook that does not come from an admin-controlled place (422)."""
+def check_playbook(settings: Settings, playbook: str, project=None) -> str:
+    """Refuse a playbook that does not come from an admin-controlled place (422).
+
+    Returns what to run: the FQCN or path as given, or the absolute path of a project's playbook.
+    """
+    if project is not None:
+        return _project_playbook(settings, playbook, project)
     if FQCN.match(playbook):
-        return
+        return playbook
     if not os.path.isabs(playbook):
-        raise _invalid("playbook", "give a collection playbook FQCN (e.g. pureboot.pureboot.deploy_image) "
-                                   "or an absolute path inside a configured playbook_dirs directory")
+        raise _invalid("playbook", "give a collection playbook FQCN (e.g. pureboot.pureboot.deploy_image), "
+                                   "an absolute path inside a configured playbook_dirs directory, "
+                                   "or a project and a path relative to its root")
     path = Path(playbook).resolve()  # symlinks and '..' cannot leave an allowed directory
     if _inside(path, Path(settings.data_dir).resolve()):
         raise _invalid("playbook", "files in the data directory (uploaded templates) are never run as playbooks")
@@ -50,6 +60,24 @@ def check_playbook(settings: Settings, playbook: str) -> None:
     if not any(_inside(path, base) for base in allowed):
         where = ", ".join(map(str, allowed)) or "none configured (setting playbook_dirs)"
         raise _invalid("playbook", f"{playbook} is not inside a playbook directory an admin registered: {where}")
+    return playbook
+
+
+def _project_playbook(settings: Settings, playbook: str, project) -> str:
+    if project.status != "successful":
+        raise _invalid("project", f"project {project.name} is not synced (status {project.status}); "
+                                  f"an admin syncs it with POST /api/v1/projects/{project.id}/sync")
+    if os.path.isabs(playbook):
+        raise _invalid("playbook", "with a project, give the playbook's path relative to the project's root")
+    base = projects.root(settings, project)
+    path = (base / playbook).resolve()  # symlinks and '..' cannot leave the project
+    if not _inside(path, base) or path == base:
+        raise _invalid("playbook", f"{playbook} leaves the directory of project {project.name}")
+    if project.scm_type != "git" and _inside(path, Path(settings.data_dir).resolve()):
+        raise _invalid("playbook", "files in the data directory (uploaded templates) are never run as playbooks")
+    if not path.is_file():
+        raise _invalid("playbook", f"{playbook} is not a file in project {project.name}")
+    return str(path)
 
 
 def check_inventory(spec: dict[str, Any], privileged: bool) -> None:
@@ -79,14 +107,22 @@ def check_extra_vars(extra_vars: dict[str, Any] | None, privileged: bool) -> Non
         raise _invalid("extra_vars", f"only admins may set ansible_* variables: {', '.join(reserved)}")
 
 
-def check_job(settings: Settings, fields: dict[str, Any], privileged: bool) -> None:
-    """All of a job template's (or launch's) checks, for the fields present."""
+def check_job(settings: Settings, fields: dict[str, Any], privileged: bool, *, project=None,
+              connection_vars: bool = False) -> None:
+    """All of a job template's (or launch's) checks, for the fields present.
+
+    `project` is the one the playbook is relative to; `connection_vars` is the template's
+    allow_connection_vars (it lets extra vars set ansible_* variables).
+    """
+    if fields.get("allow_connection_vars") and not privileged:
+        raise Forbidden("only admins may allow connection variables on a job template",
+                        errors={"allow_connection_vars": ["only admins may set it true"]})
     if "playbook" in fields:
-        check_playbook(settings, fields["playbook"])
+        check_playbook(settings, fields["playbook"], project)
     if fields.get("inventory"):
         check_inventory(fields["inventory"], privileged)
     if "extra_vars" in fields:
-        check_extra_vars(fields["extra_vars"], privileged)
+        check_extra_vars(fields["extra_vars"], privileged or connection_vars)
 
 
 def _refuse_loopback(host: str) -> None:

@@ -42,6 +42,7 @@ from sqlalchemy import select
 from .. import collection
 from ..config import Settings
 from ..db import Database
+from ..errors import Invalid
 from ..models import Job, JobEvent, utcnow
 from ..secrets import Redactor, SecretBox
 from . import credentials as job_credentials
@@ -153,8 +154,12 @@ def _outcome(db: Database, job: Job, runner, stopper: "_Stopper") -> tuple[str, 
 
 
 def _plan(session, settings: Settings, job: Job, secrets: dict[str, str] | None, workdir: Path) -> Plan:
-    policy.check_playbook(settings, job.playbook)  # again at run time: playbook_dirs may have shrunk
-    plan = Plan(playbook=job.playbook, inventory=inventory_mod.build(session, job.inventory),
+    # again at run time: playbook_dirs may have shrunk, a project may be gone or unsynced
+    try:
+        playbook = policy.check_playbook(settings, job.playbook, job.project)
+    except Invalid as exc:  # a reason for the job's explanation, not a traceback
+        raise ValueError("; ".join(m for ms in exc.errors.values() for m in ms)) from None
+    plan = Plan(playbook=playbook, inventory=inventory_mod.build(session, job.inventory),
                 extravars=dict(job.extra_vars or {}), envvars=_envvars(settings))
     job_credentials.apply(session, SecretBox.for_settings(settings), job.id, job.credentials, plan)
     if secrets and secrets.get("ssh_private_key"):

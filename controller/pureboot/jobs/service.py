@@ -18,7 +18,7 @@ from .. import events
 from ..config import Settings
 from ..db import Database
 from ..errors import Conflict, Invalid, NotFound, PureBootError
-from ..models import Job, JobEvent, JobTemplate, utcnow
+from ..models import Job, JobEvent, JobTemplate, Project, utcnow
 from ..models.job import ACTIVE_STATUSES, FINISHED_STATUSES, PROMPTABLE
 from . import inventory as inventory_mod
 from . import policy
@@ -79,11 +79,13 @@ def set_status(db: Database, job_id: int, status: str, **fields: Any) -> Job:
 
 
 def create_job(session: Session, settings: Settings, *, name: str, playbook: str, inventory: dict,
-               launched_by: str, template: JobTemplate | None = None, **fields: Any) -> Job:
+               launched_by: str, template: JobTemplate | None = None, project: Project | None = None,
+               **fields: Any) -> Job:
     inventory_mod.validate_spec(inventory)
-    policy.check_playbook(settings, playbook)
+    policy.check_playbook(settings, playbook, project)
     job = Job(name=name, playbook=playbook, inventory=inventory, launched_by=launched_by,
-              template_id=template.id if template else None, status="new",
+              template_id=template.id if template else None, project_id=project.id if project else None,
+              status="new",
               executor=settings.job_executor, execution_node=this_process(), **fields)
     session.add(job)
     session.flush()
@@ -112,7 +114,7 @@ def launch_template(session: Session, settings: Settings, template: JobTemplate,
                     actor: str, launch_type: str = "manual") -> Job:
     fields = launch_fields(template, data)
     return create_job(session, settings, name=template.name, playbook=template.playbook, template=template,
-                      launched_by=actor, launch_type=launch_type, **fields)
+                      project=template.project, launched_by=actor, launch_type=launch_type, **fields)
 
 
 def request_cancel(session: Session, job: Job) -> bool:
@@ -151,7 +153,7 @@ def relaunch(session: Session, settings: Settings, job: Job, hosts: str, actor: 
             raise Invalid(f"job {job.id} has no failed hosts to relaunch on", errors={"hosts": ["no failed hosts"]})
         limit = ",".join(names)
     return create_job(session, settings, name=job.name, playbook=job.playbook, template=job.template,
-                      launched_by=actor, launch_type="relaunch", inventory=job.inventory,
+                      project=job.project, launched_by=actor, launch_type="relaunch", inventory=job.inventory,
                       extra_vars=job.extra_vars, credentials=job.credentials, limit=limit, forks=job.forks,
                       timeout=job.timeout, verbosity=job.verbosity, relaunch_of=job.id)
 

@@ -9,6 +9,7 @@ from .hypervisor import PROVIDERS, Hypervisor
 from .job import Job, JobEvent, JobTemplate, NodeKey, Webhook
 from .log import Log
 from .node import Node, NodeEvent
+from .project import PROJECT_STATUSES, SCM_TYPES, Project
 from .setting import SystemSetting
 from .template import TEMPLATE_KINDS, Template
 from .user import ROLES, ApiToken, User
@@ -18,4 +19,5 @@ __all__ = ["Base", "utcnow", "Node", "NodeEvent", "Workflow", "WorkflowVersion",
            "Template", "TEMPLATE_KINDS", "Hypervisor", "PROVIDERS", "Log",
            "User", "ApiToken", "ROLES", "Approval", "APPROVAL_STATUSES", "AuditEntry", "AuditHead",
            "GENESIS", "Credential", "CREDENTIAL_KINDS", "SystemSetting",
-           "JobTemplate", "Job", "JobEvent", "NodeKey", "Webhook", "EventLog"]
+           "JobTemplate", "Job", "JobEvent", "NodeKey", "Webhook", "EventLog",
+           "Project", "PROJECT_STATUSES", "SCM_TYPES"]

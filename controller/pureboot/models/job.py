@@ -34,6 +34,8 @@ class JobTemplate(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(128), unique=True)
     description: Mapped[Optional[str]] = mapped_column(Text)
+    # with a project: a path relative to the project's root (jobs/policy.py)
+    project_id: Mapped[Optional[int]] = mapped_column(ForeignKey("projects.id", ondelete="RESTRICT"), index=True)
     playbook: Mapped[str] = mapped_column(String(1024))
     # {"source": "registry", "filter": {...}} or {"hosts": ["10.0.0.5", ...]}
     inventory: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
@@ -50,8 +52,12 @@ class JobTemplate(Base):
     ask_forks_on_launch: Mapped[bool] = mapped_column(Boolean, default=False)
     ask_timeout_on_launch: Mapped[bool] = mapped_column(Boolean, default=False)
     ask_verbosity_on_launch: Mapped[bool] = mapped_column(Boolean, default=False)
+    # only an admin sets it: launch-time extra vars may then set ansible_* (connection) variables
+    allow_connection_vars: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    project = relationship("Project")
 
 
 class Job(Base):
@@ -64,6 +70,7 @@ class Job(Base):
     launched_by: Mapped[str] = mapped_column(String(128), index=True)
     launch_type: Mapped[str] = mapped_column(String(16), default="manual")  # manual/relaunch/system
     status: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    project_id: Mapped[Optional[int]] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"), index=True)
     playbook: Mapped[str] = mapped_column(String(1024))
     inventory: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     extra_vars: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
@@ -95,6 +102,7 @@ class Job(Base):
     relaunch_of: Mapped[Optional[int]] = mapped_column(Integer)
 
     template = relationship("JobTemplate", lazy="joined")
+    project = relationship("Project")
 
     __table_args__ = (Index("ix_jobs_status_created", "status", "created_at"),)
 

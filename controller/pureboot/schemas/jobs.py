@@ -19,8 +19,11 @@ class JobTemplateInput(ma.Schema):
 
     name = ma.fields.String(required=True, validate=NAME)
     description = short_text(4096, allow_none=True)
+    project = ma.fields.Integer(attribute="project_id", allow_none=True, validate=ma.validate.Range(min=1),
+                                metadata={"description": "id of a project: playbook is then relative to its root"})
     playbook = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=1024), metadata={
-        "description": "absolute path, or a collection playbook FQCN (pureboot.pureboot.<name>)"})
+        "description": "a collection playbook FQCN (pureboot.pureboot.<name>), an absolute path inside "
+                       "playbook_dirs, or with project a path relative to the project's root"})
     inventory = ma.fields.Dict(required=True, metadata={
         "description": '{"source": "registry", "filter": {"state": ..., "site": ..., "tag": ..., "ids": [...]}} '
                        'or {"hosts": ["10.0.0.5", ...]} or {"hosts": {"name": {hostvars}}}'})
@@ -39,6 +42,8 @@ class JobTemplateInput(ma.Schema):
     ask_forks_on_launch = StrictBoolean()
     ask_timeout_on_launch = StrictBoolean()
     ask_verbosity_on_launch = StrictBoolean()
+    allow_connection_vars = StrictBoolean(metadata={
+        "description": "admins only: launch-time extra_vars may set ansible_* variables (default false)"})
 
 
 class JobTemplatePatch(JobTemplateInput):
@@ -53,9 +58,11 @@ class JobTemplateOutput(ma.Schema):
     url = ma.fields.Function(lambda t: url_for("job_templates.JobTemplateItem", template_id=t.id))
     related = ma.fields.Function(lambda t: {
         "launch": url_for("job_templates.JobTemplateLaunch", template_id=t.id),
-        "jobs": url_for("jobs.JobList", template=t.id)})
+        "jobs": url_for("jobs.JobList", template=t.id),
+        **({"project": url_for("projects.ProjectItem", project_id=t.project_id)} if t.project_id else {})})
     name = ma.fields.String()
     description = ma.fields.String(allow_none=True)
+    project = ma.fields.Integer(attribute="project_id", allow_none=True)
     playbook = ma.fields.String()
     inventory = ma.fields.Dict()
     extra_vars = ma.fields.Function(lambda t: redact(t.extra_vars or {}))
@@ -70,6 +77,7 @@ class JobTemplateOutput(ma.Schema):
     ask_forks_on_launch = StrictBoolean()
     ask_timeout_on_launch = StrictBoolean()
     ask_verbosity_on_launch = StrictBoolean()
+    allow_connection_vars = StrictBoolean()
     created = ma.fields.DateTime(attribute="created_at")
     modified = ma.fields.DateTime(attribute="updated_at")
 
@@ -102,13 +110,15 @@ class JobOutput(ma.Schema):
         "cancel": url_for("jobs.JobCancel", job_id=j.id), "relaunch": url_for("jobs.JobRelaunch", job_id=j.id),
         **({"job_template": url_for("job_templates.JobTemplateItem", template_id=j.template_id)}
            if j.template_id else {}),
-        **({"node": url_for("nodes.NodeItem", node_id=j.node_id)} if j.node_id else {})})
+        **({"node": url_for("nodes.NodeItem", node_id=j.node_id)} if j.node_id else {}),
+        **({"project": url_for("projects.ProjectItem", project_id=j.project_id)} if j.project_id else {})})
     name = ma.fields.String()
     job_template = ma.fields.Integer(attribute="template_id", allow_none=True)
     launch_type = ma.fields.String()
     launched_by = ma.fields.String()
     status = ma.fields.String(metadata={"enum": list(JOB_STATUSES)})
     failed = ma.fields.Function(lambda j: j.status in ("failed", "error"))
+    project = ma.fields.Integer(attribute="project_id", allow_none=True)
     playbook = ma.fields.String()
     inventory = ma.fields.Dict()
     extra_vars = ma.fields.Function(lambda j: redact(j.extra_vars or {}))
