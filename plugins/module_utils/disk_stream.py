@@ -162,11 +162,11 @@ class ResumableDownload:
 class Sink:
     """Writes a stream at an offset of an open file descriptor, hashing what it writes."""
 
-    def __init__(self, fd, offset=0):
+    def __init__(self, fd, offset=0, hashing=True):
         self.fd = fd
         self.offset = offset
         self.bytes = 0
-        self.sha256 = hashlib.sha256()
+        self.sha256 = hashlib.sha256() if hashing else None
 
     def write(self, data):
         view = memoryview(data)
@@ -177,7 +177,8 @@ class Sink:
                 raise StreamError("write at byte %d failed: %s" % (self.offset, exc))
             if n == 0:
                 raise StreamError("write at byte %d failed: no space left on the destination" % self.offset)
-            self.sha256.update(view[:n])
+            if self.sha256:
+                self.sha256.update(view[:n])
             view = view[n:]
             self.offset += n
             self.bytes += n

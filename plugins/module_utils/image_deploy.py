@@ -135,9 +135,9 @@ class Deployment:
         size = self.download.total
         if capacity is not None and fmt == "raw" and size and size > capacity:
             raise DeployError("%s (%d bytes) is too small for the image (%d bytes)" % (self.dest, capacity, size))
-        sink = disk_stream.Sink(fd)
+        sink = disk_stream.Sink(fd, hashing=fmt != "raw")  # raw: what is written is what was downloaded
         sha = disk_stream.stream(self.download, fmt, sink)
-        return {"sha256": sha, "image_sha256": sink.sha256.hexdigest(), "bytes": sink.bytes,
+        return {"sha256": sha, "image_sha256": sink.sha256.hexdigest() if sink.sha256 else sha, "bytes": sink.bytes,
                 "downloaded_bytes": self.download.total or sink.bytes, "writes": [(0, sink.bytes)]}
 
     def _qcow2(self, fd, capacity):
