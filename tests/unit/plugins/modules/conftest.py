@@ -21,6 +21,7 @@ try:
 except ImportError:  # pragma: no cover - Python 2
     pytest.skip("needs Python 3", allow_module_level=True)
 
+
 class ImageServer(ThreadingHTTPServer):
     daemon_threads = True
 

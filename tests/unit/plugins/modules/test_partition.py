@@ -31,7 +31,6 @@ def sfdisk_json(device):
                                      check=True).stdout)["partitiontable"]
 
 
-
 def test_plan_sizes_and_alignment():
     parts = layout.plan("gpt", [{"size": "1MiB"}, {"size": "25%"}, {"size": "rest"}], 100 * MiB)
     assert [p["start"] for p in parts] == [2048, 4096, 4096 + 25 * 2048]
