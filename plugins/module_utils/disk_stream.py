@@ -90,7 +90,7 @@ class ResumableDownload:
         length = int(length) if length is not None else None
         if status == 206:
             crange = resp.headers.get("Content-Range", "")
-            first, _, total = crange.replace("bytes ", "").partition("/")
+            first, dummy, total = crange.replace("bytes ", "").partition("/")
             if not first.startswith("%d-" % start):
                 raise StreamError("server answered Range %d- with %r" % (start, crange))
             if total.isdigit():

@@ -41,7 +41,7 @@ def cpu(root="/"):
     processors, models, sockets, cores = 0, [], set(), set()
     physical = None
     for line in text.splitlines():
-        key, _, value = line.partition(":")
+        key, dummy, value = line.partition(":")
         key, value = key.strip(), value.strip()
         if key == "processor":
             processors += 1

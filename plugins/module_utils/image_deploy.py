@@ -26,7 +26,7 @@ class DeployError(Exception):
 def normalize_checksum(value):
     if not value:
         return None
-    algo, _, digest = value.rpartition(":")
+    algo, dummy, digest = value.rpartition(":")
     if algo and algo.lower() != "sha256":
         raise DeployError("checksum must be sha256 (got %s)" % algo)
     digest = digest.strip().lower()

@@ -69,7 +69,7 @@ def sample_zero(path, regions, count, rng=None):
     try:
         blockdev.drop_cache(fd)
         regions = [(s, n) for s, n in regions if n >= SAMPLE]
-        for _ in range(count if regions else 0):
+        for dummy in range(count if regions else 0):
             start, length = rng.choice(regions)
             offset = start + rng.randrange(0, (length - SAMPLE) // SAMPLE + 1) * SAMPLE
             data = os.pread(fd, SAMPLE, offset)

@@ -100,7 +100,7 @@ def loop_device(tmp_path):
     attached = []
 
     def attach(path):
-        proc = subprocess.run(["losetup", "-f", "--show", "-P", str(path)], capture_output=True, text=True)
+        proc = subprocess.run(["losetup", "-f", "--show", "-P", str(path)], capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             pytest.skip("losetup failed: %s" % proc.stderr.strip())
         attached.append(proc.stdout.strip())
@@ -108,4 +108,4 @@ def loop_device(tmp_path):
 
     yield attach
     for dev in attached:
-        subprocess.run(["losetup", "-d", dev], capture_output=True)
+        subprocess.run(["losetup", "-d", dev], capture_output=True, check=False)

@@ -24,7 +24,7 @@ def run_module(name, args, check_mode=False, tmp_path=None):
     proc = subprocess.run(
         [sys.executable, "-m", "ansible_collections.pureboot.pureboot.plugins.modules.%s" % name],
         input=json.dumps({"ANSIBLE_MODULE_ARGS": module_args}), capture_output=True, text=True, env=env,
-        timeout=300)
+        timeout=300, check=False)
     try:
         return json.loads(proc.stdout)
     except ValueError:

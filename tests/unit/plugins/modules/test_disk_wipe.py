@@ -30,7 +30,7 @@ def test_quick_clears_the_ends_and_signatures(tmp_path):
     assert ev["method"] == "quick:wipefs+zero-first-last-MiB" and ev["bytes"] == 2 * MiB
     data = open(disk, "rb").read()
     assert data[:MiB] == b"\0" * MiB and data[-MiB:] == b"\0" * MiB and data[4 * MiB] == 0xA5
-    assert subprocess.run(["sfdisk", "--json", disk], capture_output=True).returncode != 0
+    assert subprocess.run(["sfdisk", "--json", disk], capture_output=True, check=False).returncode != 0
     samples = ev["verification"]["samples"]
     assert len(samples) == 6 and ev["verification"]["all_zero"] is True
     assert all(s["offset"] < MiB or s["offset"] >= 7 * MiB for s in samples)

@@ -65,7 +65,7 @@ def fake_host(root):
 
 def test_inventory_from_sys_and_proc(tmp_path):
     fake_host(tmp_path)
-    facts = hwfacts.gather(str(tmp_path), dmidecode=lambda keyword: {"system-serial-number": "A1234"}.get(keyword))
+    facts = hwfacts.gather(str(tmp_path), dmidecode={"system-serial-number": "A1234"}.get)
     assert facts["cpu"]["model"] == "Intel(R) Xeon(R) Silver 4314"
     assert facts["cpu"]["count"] == 3 and facts["cpu"]["sockets"] == 1 and facts["cpu"]["cores"] == 2
     assert facts["memory"]["total_bytes"] == 16384000 * 1024

@@ -52,7 +52,7 @@ def test_gpt_layout_with_filesystems_is_idempotent(tmp_path, loop_device):
     res = run_module("partition", {"device": dev, "partitions": UEFI}, check_mode=True)
     assert res["changed"] and res["table_written"] and res["filesystems_created"] == [1, 2, 3], res
     assert "label: gpt" in res["diff"]["after"] and res["diff"]["before"] == ""
-    assert subprocess.run(["sfdisk", "--json", dev], capture_output=True).returncode != 0  # untouched
+    assert subprocess.run(["sfdisk", "--json", dev], capture_output=True, check=False).returncode != 0  # untouched
 
     res = run_module("partition", {"device": dev, "partitions": UEFI})
     assert res.get("changed") is True, res
@@ -63,12 +63,12 @@ def test_gpt_layout_with_filesystems_is_idempotent(tmp_path, loop_device):
     assert table["partitions"][1]["type"] == layout.GPT_TYPES["swap"]
 
     loop = loop_device(dev)
-    subprocess.run(["partx", "-a", loop], capture_output=True)
+    subprocess.run(["partx", "-a", loop], capture_output=True, check=False)
     found = [subprocess.run(["blkid", "-p", "-o", "export", "%sp%d" % (loop, n)], capture_output=True,
-                            text=True).stdout for n in (1, 2, 3)]
+                            text=True, check=False).stdout for n in (1, 2, 3)]
     assert "TYPE=vfat" in found[0] and "LABEL=ESP" in found[0]
     assert "TYPE=swap" in found[1] and "TYPE=ext4" in found[2] and "LABEL=root" in found[2]
-    subprocess.run(["losetup", "-d", loop], capture_output=True)
+    subprocess.run(["losetup", "-d", loop], capture_output=True, check=False)
 
     again = run_module("partition", {"device": dev, "partitions": UEFI})
     assert again["changed"] is False and again["filesystems_created"] == [], again
@@ -93,9 +93,9 @@ def test_loop_device_layout(tmp_path, loop_device):
     parts = [{"size": "1MiB", "type": "bios_grub"}, {"size": "rest", "fs": "ext4", "label": "data"}]
     res = run_module("partition", {"device": dev, "partitions": parts})
     assert res.get("changed") is True, res
-    out = subprocess.run(["blkid", "-p", "-o", "export", dev + "p2"], capture_output=True, text=True).stdout
+    out = subprocess.run(["blkid", "-p", "-o", "export", dev + "p2"], capture_output=True, text=True, check=False).stdout
     assert "TYPE=ext4" in out and "LABEL=data" in out
     assert run_module("partition", {"device": dev, "partitions": parts})["changed"] is False
-    parts[1]["fs"] = "xfs" if subprocess.run(["which", "mkfs.xfs"]).returncode == 0 else "vfat"
+    parts[1]["fs"] = "xfs" if subprocess.run(["which", "mkfs.xfs"], check=False).returncode == 0 else "vfat"
     res = run_module("partition", {"device": dev, "partitions": parts})
     assert res["failed"] and "holds ext4" in res["msg"], res
