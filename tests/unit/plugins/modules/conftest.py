@@ -34,7 +34,8 @@ class ImageServer(ThreadingHTTPServer):
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d" % self.server_address[1]
+        scheme = "https" if hasattr(self, "ca_path") else "http"
+        return "%s://127.0.0.1:%d" % (scheme, self.server_address[1])
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -109,3 +110,20 @@ def loop_device(tmp_path):
     yield attach
     for dev in attached:
         subprocess.run(["losetup", "-d", dev], capture_output=True, check=False)
+
+
+@pytest.fixture
+def https_server(http_server, tmp_path):
+    """http_server behind TLS with a fresh self-signed certificate for 127.0.0.1 (its PEM: .ca_path)."""
+    import ssl
+    if not shutil.which("openssl"):
+        pytest.skip("openssl not installed")
+    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   capture_output=True, check=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    http_server.socket = context.wrap_socket(http_server.socket, server_side=True)
+    http_server.ca_path = cert
+    return http_server

@@ -170,3 +170,16 @@ def test_loop_device_qcow2_and_grow_partition(http_server, tmp_path, loop_device
     import json
     part = json.loads(out)["partitiontable"]["partitions"][0]
     assert (part["start"] + part["size"]) * 512 > 30 * MiB
+
+
+def test_https_trusts_ca_path_or_nothing(https_server, tmp_path, raw_image):
+    https_server.files["/img"] = raw_image
+    dest = tmp_path / "disk.img"
+    res = deploy(tmp_path, https_server.url + "/img", dest, retries=0)
+    assert res["failed"] and "CERTIFICATE_VERIFY_FAILED" in res["msg"].upper().replace(" ", "_"), res
+    assert not dest.exists() or dest.stat().st_size == 0
+    res = deploy(tmp_path, https_server.url + "/img", dest, ca_path=https_server.ca_path, checksum=sha(raw_image))
+    assert res.get("changed") is True, res
+    assert dest.read_bytes() == raw_image
+    res = deploy(tmp_path, https_server.url + "/img", dest, validate_certs=False, force=True)
+    assert res.get("changed") is True, res
