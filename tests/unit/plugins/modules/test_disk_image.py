@@ -129,12 +129,15 @@ def test_qcow2_is_written_without_staging(http_server, tmp_path, raw_image, opti
 @pytest.mark.parametrize("create,message", [
     (["-o", "encrypt.format=aes,encrypt.key-secret=sec0", "--object", "secret,id=sec0,data=x"], "encrypted"),
     (["BACKING"], "backing file"),
+    (["EXTERNAL"], "external data file"),
 ])
 def test_qcow2_refuses_what_it_cannot_write(http_server, tmp_path, create, message):
     path = tmp_path / "bad.qcow2"
     if create == ["BACKING"]:
         qemu_img("create", "-f", "qcow2", str(tmp_path / "base.qcow2"), "1M")
         qemu_img("create", "-f", "qcow2", "-F", "qcow2", "-b", str(tmp_path / "base.qcow2"), str(path))
+    elif create == ["EXTERNAL"]:
+        qemu_img("create", "-f", "qcow2", "-o", "data_file=%s" % (tmp_path / "data.raw"), str(path), "1M")
     else:
         qemu_img("create", "-f", "qcow2", *(create + [str(path), "1M"]))
     http_server.files["/bad"] = path.read_bytes()

@@ -9,6 +9,8 @@ import os
 import random
 import subprocess
 
+import pytest
+
 from ansible_collections.pureboot.pureboot.plugins.module_utils import wipe
 from ansible_collections.pureboot.pureboot.tests.unit.plugins.modules.helpers import run_module
 
@@ -92,3 +94,46 @@ def test_loop_device_quick_and_secure(tmp_path, loop_device):
         assert handle.read(16 * MiB) == b"\0" * 16 * MiB or res["evidence"][0]["method"] == "secure:blkdiscard-secure"
     if os.path.exists("/proc/self/mounts"):
         assert wipe.mounted_users(dev) == []
+
+
+class FakeTools:
+    """run_command stand-in: records commands, answers from a table of (argv prefix -> rc, out)."""
+
+    def __init__(self, answers):
+        self.answers, self.calls = answers, []
+
+    def __call__(self, cmd, **kwargs):
+        self.calls.append(cmd)
+        for prefix, (rc, out) in self.answers.items():
+            if tuple(cmd[:len(prefix)]) == prefix:
+                return rc, out, "" if rc == 0 else "not supported"
+        return 1, "", "unexpected command"
+
+
+def which(name):
+    return "/usr/sbin/" + name
+
+
+HDPARM_SUPPORTED = "Security:\n\tMaster password revision code = 65534\n\t\tsupported\n\tnot\tenabled\n" \
+                   "\tnot\tlocked\n\tnot\tfrozen\n\tnot\texpired: security count\n\t\tsupported: enhanced erase\n"
+
+
+def test_hardware_erase_nvme_and_ata_commands():
+    tools = FakeTools({("nvme", "format"): (0, "Success formatting namespace:1")})
+    wiper = wipe.Wiper(tools, which, "/dev/nvme0n1", hardware_erase=True)
+    assert wiper.secure(1000)[0] == "secure:nvme-format-user-data-erase"
+    assert tools.calls == [["nvme", "format", "/dev/nvme0n1", "--ses=1", "--force"]]
+
+    tools = FakeTools({("hdparm", "-I"): (0, HDPARM_SUPPORTED), ("hdparm", "--user-master"): (0, "")})
+    wiper = wipe.Wiper(tools, which, "/dev/sdz", require_hardware_erase=True)
+    assert wiper.secure(1000)[0] == "secure:ata-security-erase"
+    assert tools.calls[-1] == ["hdparm", "--user-master", "u", "--security-erase", "PureBoot", "/dev/sdz"]
+
+
+def test_frozen_ata_disk_fails_when_hardware_erase_is_required():
+    tools = FakeTools({("hdparm", "-I"): (0, HDPARM_SUPPORTED.replace("not\tfrozen", "\tfrozen"))})
+    wiper = wipe.Wiper(tools, which, "/dev/sdz", require_hardware_erase=True)
+    with pytest.raises(wipe.WipeError) as err:
+        wiper.secure(1000)
+    assert "frozen" in str(err.value)
+    assert not any("--security-erase" in c for c in tools.calls)
