@@ -48,6 +48,22 @@ def rotational(path):
     return read_sysfs(os.path.join(sysfs_dir(path), "queue", "rotational")) == "1"
 
 
+def mounted_users(path, mounts_file="/proc/self/mounts"):
+    """Mount points of ``path`` or of its partitions (a mounted disk is never overwritten)."""
+    real = os.path.realpath(path)
+    name = os.path.basename(real)
+    parts = set([real])
+    if is_block(real):
+        parts.update("/dev/" + p for p in os.listdir(sysfs_dir(real)) if p.startswith(name))
+    users = []
+    with open(mounts_file) as handle:
+        for line in handle:
+            fields = line.split()
+            if len(fields) > 1 and os.path.realpath(fields[0]) in parts:
+                users.append(fields[1])
+    return users
+
+
 def zero_range(fd, start, length, block):
     """Make [start, start+length) read as zero: BLKZEROOUT on a device, else writes."""
     if not length:

@@ -33,22 +33,6 @@ def disk_size(path):
         os.close(fd)
 
 
-def mounted_users(path, mounts_file="/proc/self/mounts"):
-    """Mount points of ``path`` or of its partitions (a mounted disk is never wiped)."""
-    real = os.path.realpath(path)
-    name = os.path.basename(real)
-    parts = set([real])
-    if blockdev.is_block(real):
-        parts.update("/dev/" + p for p in os.listdir(blockdev.sysfs_dir(real)) if p.startswith(name))
-    users = []
-    with open(mounts_file) as handle:
-        for line in handle:
-            fields = line.split()
-            if len(fields) > 1 and os.path.realpath(fields[0]) in parts:
-                users.append(fields[1])
-    return users
-
-
 def zero_region(path, start, length):
     fd = os.open(path, os.O_WRONLY)
     try:

@@ -24,6 +24,7 @@ description:
     RV(image_sha256) is that of the raw bytes written to O(dest).
   - A dropped connection is resumed with a Range request at the byte reached, up to O(retries)
     times in a row with doubling backoff; a compressed stream continues where it broke.
+  - Refuses a O(dest) that is, or has partitions, mounted.
   - On a checksum mismatch or failed verification the first MiB of O(dest) is zeroed, so an
     unverified image never boots.
   - Idempotent when O(checksum) is given. After a successful write a marker in O(state_dir) records
@@ -178,6 +179,7 @@ actual:
   type: str
 """
 
+import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -215,6 +217,9 @@ def main():
         checksum = image_deploy.normalize_checksum(p["checksum"])
     except image_deploy.DeployError as exc:
         module.fail_json(msg=str(exc))
+    mounted = blockdev.mounted_users(p["dest"]) if os.path.exists(p["dest"]) else []
+    if mounted:
+        module.fail_json(msg="%s is mounted (%s); refusing to overwrite it" % (p["dest"], ", ".join(mounted)))
     marker = None if p["force"] else image_deploy.already_deployed(p["state_dir"], p["dest"], checksum)
     if marker:
         module.exit_json(changed=False, bytes=marker["bytes"], sha256=marker["sha256"], format=marker["format"],

@@ -104,14 +104,14 @@ evidence:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pureboot.pureboot.plugins.module_utils import wipe
+from ansible_collections.pureboot.pureboot.plugins.module_utils import blockdev, wipe
 
 
 def check_disks(module):
     for disk in module.params["disks"]:
         if not os.path.exists(disk):
             module.fail_json(msg="disk %s not found" % disk)
-        users = wipe.mounted_users(disk)
+        users = blockdev.mounted_users(disk)
         if users:
             module.fail_json(msg="%s is mounted (%s); refusing to wipe it" % (disk, ", ".join(users)))
 

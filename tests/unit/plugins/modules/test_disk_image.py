@@ -186,3 +186,21 @@ def test_https_trusts_ca_path_or_nothing(https_server, tmp_path, raw_image):
     assert dest.read_bytes() == raw_image
     res = deploy(tmp_path, https_server.url + "/img", dest, validate_certs=False, force=True)
     assert res.get("changed") is True, res
+
+
+def test_a_mounted_disk_is_refused(http_server, tmp_path, loop_device):
+    backing = tmp_path / "fs.img"
+    with open(str(backing), "wb") as handle:
+        handle.truncate(16 * MiB)
+    subprocess.run(["mkfs.ext4", "-q", "-F", str(backing)], check=True, capture_output=True)
+    dev = loop_device(backing)
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    if subprocess.run(["mount", dev, str(mnt)], capture_output=True, check=False).returncode != 0:
+        pytest.skip("cannot mount here")
+    try:
+        http_server.files["/img"] = b"x" * MiB
+        res = deploy(tmp_path, http_server.url + "/img", dev)
+        assert res["failed"] and "is mounted" in res["msg"] and str(mnt) in res["msg"], res
+    finally:
+        subprocess.run(["umount", str(mnt)], capture_output=True, check=False)

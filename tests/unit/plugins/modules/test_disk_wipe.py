@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.pureboot.pureboot.plugins.module_utils import wipe
+from ansible_collections.pureboot.pureboot.plugins.module_utils import blockdev, wipe
 from ansible_collections.pureboot.pureboot.tests.unit.plugins.modules.helpers import run_module
 
 MiB = 1024 * 1024
@@ -78,7 +78,7 @@ def test_mounted_disks_are_refused(tmp_path):
     mounts = tmp_path / "mounts"
     disk = filled(tmp_path)
     mounts.write_text("%s /mnt ext4 rw 0 0\n" % disk)
-    assert wipe.mounted_users(disk, str(mounts)) == ["/mnt"]
+    assert blockdev.mounted_users(disk, str(mounts)) == ["/mnt"]
 
 
 def test_loop_device_quick_and_secure(tmp_path, loop_device):
@@ -93,7 +93,7 @@ def test_loop_device_quick_and_secure(tmp_path, loop_device):
     with open(dev, "rb") as handle:
         assert handle.read(16 * MiB) == b"\0" * 16 * MiB or res["evidence"][0]["method"] == "secure:blkdiscard-secure"
     if os.path.exists("/proc/self/mounts"):
-        assert wipe.mounted_users(dev) == []
+        assert blockdev.mounted_users(dev) == []
 
 
 class FakeTools:
