@@ -82,3 +82,17 @@ def mkfs(run_command, fs, node, label):
     rc, out, err = run_command(MKFS[fs](node, label))
     if rc != 0:
         raise FsError("mkfs %s on %s failed: %s" % (fs, node, (err or out).strip()))
+
+
+def grow_filesystem(run_command, node):
+    """Grow an ext2/3/4 filesystem on ``node`` to its partition; others are left alone."""
+    found, label = probe(run_command, node)
+    if found not in ("ext2", "ext3", "ext4"):
+        return {"filesystem": found, "resized": False}
+    rc, out, err = run_command(["e2fsck", "-f", "-p", node])
+    if rc > 1:  # 1: errors corrected
+        raise FsError("e2fsck %s before resizing: %s" % (node, (err or out).strip()))
+    rc, out, err = run_command(["resize2fs", node])
+    if rc != 0:
+        raise FsError("resize2fs %s: %s" % (node, (err or out).strip()))
+    return {"filesystem": found, "resized": True}

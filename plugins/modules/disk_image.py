@@ -73,7 +73,9 @@ options:
     description:
       - Grow the last partition to the end of O(dest) after the write. Uses C(growpart) (cloud-guest-utils)
         when installed, else C(sfdisk) (util-linux), which first moves a GPT backup header to the end.
-        Filesystems inside are not resized.
+      - An ext2/3/4 filesystem in that partition is then grown with C(e2fsck) and C(resize2fs) (e2fsprogs);
+        other filesystems are left as they are (XFS grows only mounted, with C(xfs_growfs)). A file O(dest)
+        is attached to a loop device (C(losetup), C(partx)) for that.
     type: bool
     default: false
   headers:
@@ -168,7 +170,7 @@ grow:
   description: What O(grow_partition) did.
   returned: when O(grow_partition) is set
   type: dict
-  sample: {"grown": true, "partition": 2, "tool": "sfdisk"}
+  sample: {"grown": true, "partition": 2, "tool": "sfdisk", "filesystem": "ext4", "resized": true}
 expected:
   description: The expected digest, on a checksum mismatch.
   returned: failure
@@ -183,7 +185,7 @@ import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pureboot.pureboot.plugins.module_utils import blockdev, disk_stream, image_deploy
+from ansible_collections.pureboot.pureboot.plugins.module_utils import blockdev, disk_stream, filesystems, image_deploy
 
 
 def module_args():
@@ -208,6 +210,22 @@ def record(result, checksum, url, dest):
     return {"sha256": checksum or result["sha256"], "url": url, "bytes": result["bytes"],
             "format": result["format"], "written_at": int(time.time()),
             "fingerprint": blockdev.fingerprint(dest, result["bytes"])}
+
+
+def grow(module, dest):
+    """Grow the last partition, then an ext2/3/4 filesystem in it (through a loop device for a file)."""
+    done = blockdev.grow_last_partition(module.run_command, module.get_bin_path, dest)
+    if not done.get("grown"):
+        return done
+    number = done["partition"]
+    if blockdev.is_block(dest):
+        node = filesystems.ensure_nodes(module.run_command, dest, number)[-1]
+        done.update(filesystems.grow_filesystem(module.run_command, node))
+        return done
+    with filesystems.Loop(module.run_command, dest) as loop:
+        node = filesystems.ensure_nodes(module.run_command, loop, number)[-1]
+        done.update(filesystems.grow_filesystem(module.run_command, node))
+    return done
 
 
 def main():
@@ -237,12 +255,12 @@ def main():
     try:
         result = deployment.run()
         if p["grow_partition"]:
-            result["grow"] = blockdev.grow_last_partition(module.run_command, module.get_bin_path, p["dest"])
+            result["grow"] = grow(module, p["dest"])
     except image_deploy.DeployError as exc:
         module.fail_json(msg=str(exc), **exc.details)
     except disk_stream.StreamError as exc:
         module.fail_json(msg="cannot read %s: %s" % (p["url"], exc))
-    except (IOError, OSError, ValueError) as exc:
+    except (IOError, OSError, ValueError, filesystems.FsError) as exc:
         module.fail_json(msg="writing %s failed: %s" % (p["dest"], exc))
     try:
         image_deploy.write_marker(p["state_dir"], p["dest"], record(result, checksum, p["url"], p["dest"]))

@@ -7,6 +7,7 @@ __metaclass__ = type
 
 import gzip
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -145,15 +146,29 @@ def test_qcow2_refuses_what_it_cannot_write(http_server, tmp_path, create, messa
     assert res["failed"] and message in res["msg"], res
 
 
-def test_loop_device_qcow2_and_grow_partition(http_server, tmp_path, loop_device):
-    """A GPT image with one partition, deployed as qcow2 onto a bigger loop device, grown."""
+def gpt_image_with_ext4(tmp_path, loop_device):
+    """8 MiB raw: GPT, partition 1 (1-5 MiB) holding ext4 with a file."""
     raw = tmp_path / "src.raw"
     with open(str(raw), "wb") as handle:
         handle.truncate(8 * MiB)
     subprocess.run(["sfdisk", "-q", str(raw)], input="label: gpt\n,4MiB,L\n", text=True, check=True)
-    with open(str(raw), "r+b") as handle:
-        handle.seek(2 * MiB)
-        handle.write(os.urandom(MiB))
+    dev = loop_device(raw)
+    subprocess.run(["partx", "-a", dev], capture_output=True, check=False)
+    subprocess.run(["mkfs.ext4", "-q", "-F", dev + "p1"], check=True, capture_output=True)
+    subprocess.run(["losetup", "-d", dev], check=True)
+    return raw
+
+
+def ext4_blocks(node):
+    out = subprocess.run(["dumpe2fs", "-h", node], capture_output=True, text=True, check=True).stdout
+    count = [line.split(":")[1] for line in out.splitlines() if line.startswith("Block count:")][0]
+    size = [line.split(":")[1] for line in out.splitlines() if line.startswith("Block size:")][0]
+    return int(count) * int(size)
+
+
+def test_loop_device_qcow2_and_grow_partition(http_server, tmp_path, loop_device):
+    """A GPT image with ext4, deployed as qcow2 onto a bigger loop device: partition and ext4 grown."""
+    raw = gpt_image_with_ext4(tmp_path, loop_device)
     qcow = tmp_path / "src.qcow2"
     qemu_img("convert", "-f", "raw", "-O", "qcow2", str(raw), str(qcow))
     http_server.files["/gpt.qcow2"] = qcow.read_bytes()
@@ -163,16 +178,32 @@ def test_loop_device_qcow2_and_grow_partition(http_server, tmp_path, loop_device
     res = deploy(tmp_path, http_server.url + "/gpt.qcow2", dev, verify="readback", grow_partition=True)
     assert res.get("changed") is True, res
     assert res["grow"]["grown"] is True and res["grow"]["partition"] == 1
+    assert res["grow"]["filesystem"] == "ext4" and res["grow"]["resized"] is True
     with open(dev, "rb") as handle:
-        handle.seek(2 * MiB)
-        assert handle.read(MiB) == raw.read_bytes()[2 * MiB:3 * MiB]
-        handle.seek(5 * MiB)
+        handle.seek(6 * MiB)
         assert handle.read(MiB) == b"\0" * MiB  # unallocated in the image: zeroed on the device
-    out = subprocess.run(["sfdisk", "--json", dev], capture_output=True, text=True, check=True).stdout
-    assert '"size": ' in out and "4MiB" not in out
-    import json
-    part = json.loads(out)["partitiontable"]["partitions"][0]
+    part = sfdisk_json(dev)["partitions"][0]
     assert (part["start"] + part["size"]) * 512 > 30 * MiB
+    assert ext4_blocks(dev + "p1") > 28 * MiB
+    assert subprocess.run(["e2fsck", "-fn", dev + "p1"], capture_output=True, check=False).returncode == 0
+
+
+def test_grow_in_an_image_file(http_server, tmp_path, loop_device):
+    raw = gpt_image_with_ext4(tmp_path, loop_device)
+    http_server.files["/gpt.raw"] = raw.read_bytes()
+    dest = tmp_path / "disk.img"
+    with open(str(dest), "wb") as handle:
+        handle.truncate(24 * MiB)  # a file stands for a bigger disk: the image does not shorten it
+    res = deploy(tmp_path, http_server.url + "/gpt.raw", dest, grow_partition=True)
+    assert res.get("changed") is True and res["grow"]["resized"] is True, res
+    assert dest.stat().st_size == 24 * MiB
+    part = sfdisk_json(str(dest))["partitions"][0]
+    assert (part["start"] + part["size"]) * 512 > 22 * MiB
+
+
+def sfdisk_json(device):
+    out = subprocess.run(["sfdisk", "--json", device], capture_output=True, text=True, check=True).stdout
+    return json.loads(out)["partitiontable"]
 
 
 def test_https_trusts_ca_path_or_nothing(https_server, tmp_path, raw_image):
