@@ -31,7 +31,7 @@ description:
     the checksum and a fingerprint of O(dest) (sha256 over 16 blocks of 64 KiB spread over the
     image); a later run with the same checksum whose fingerprint still matches changes nothing.
     Without O(checksum) every run writes.
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - PureBoot contributors (@pureboot)
 attributes:

@@ -24,7 +24,7 @@ description:
     method that writes zeros fails when any of them is not zero.
   - Refuses a disk that is, or has partitions, mounted.
   - A wipe is never a no-op, so every run reports a change; use O(disks) to say exactly what to erase.
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - PureBoot contributors (@pureboot)
 attributes:

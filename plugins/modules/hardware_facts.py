@@ -16,7 +16,7 @@ description:
     that sysfs leaves empty (the system serial is readable only by root).
   - Loop, RAM, device-mapper, MD, NBD and optical devices are not listed as disks; interfaces without
     a hardware device (lo, bridges, veth, tunnels) are not listed as NICs.
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - PureBoot contributors (@pureboot)
 attributes:

@@ -17,7 +17,7 @@ description:
     that is not already there with the same label (C(blkid) probes, C(mkfs.*) makes).
   - Refuses to replace a different existing table, or a different filesystem, unless O(force) is set.
   - An image file is attached to a loop device (C(losetup)) for probing and mkfs, then detached.
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - PureBoot contributors (@pureboot)
 attributes:
