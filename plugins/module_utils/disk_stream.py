@@ -21,6 +21,7 @@ import threading
 import time
 import zlib
 
+from ansible.module_utils.six.moves import queue
 from ansible.module_utils.urls import open_url
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 
@@ -160,15 +161,47 @@ class ResumableDownload:
 
 
 class Sink:
-    """Writes a stream at an offset of an open file descriptor, hashing what it writes."""
+    """Writes a stream at an offset of an open file descriptor, hashing what it writes.
+    A thread does the writes, so the download (and its hash) overlaps the disk: without it
+    the copy is read + hash + write in series, slower than ``curl | dd``."""
 
-    def __init__(self, fd, offset=0, hashing=True):
+    def __init__(self, fd, offset=0, hashing=True, depth=8):
         self.fd = fd
         self.offset = offset
         self.bytes = 0
         self.sha256 = hashlib.sha256() if hashing else None
+        self.error = None
+        self.queue = queue.Queue(depth)
+        self.thread = threading.Thread(target=self._writer)
+        self.thread.daemon = True
+        self.thread.start()
 
     def write(self, data):
+        if self.error:
+            raise self.error
+        self.queue.put(data)
+
+    def close(self):
+        """Wait for the writes queued so far; raises the first write error."""
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
+        if self.error:
+            raise self.error
+
+    def _writer(self):
+        while True:
+            data = self.queue.get()
+            if data is None:
+                return
+            if self.error:
+                continue  # keep draining so write() never blocks on a full queue
+            try:
+                self._write(data)
+            except StreamError as exc:
+                self.error = exc
+
+    def _write(self, data):
         view = memoryview(data)
         while view:
             try:
@@ -293,8 +326,11 @@ def stream(download, fmt, sink):
     Returns the sha256 hex digest of the downloaded (still compressed) bytes."""
     digest = hashlib.sha256()
     dec = decompressor(fmt, sink)
-    for chunk in download.chunks(0):
-        digest.update(chunk)
-        dec.feed(chunk)
-    dec.finish()
+    try:
+        for chunk in download.chunks(0):
+            digest.update(chunk)
+            dec.feed(chunk)
+        dec.finish()
+    finally:
+        sink.close()
     return digest.hexdigest()

@@ -235,3 +235,17 @@ def test_a_mounted_disk_is_refused(http_server, tmp_path, loop_device):
         assert res["failed"] and "is mounted" in res["msg"] and str(mnt) in res["msg"], res
     finally:
         subprocess.run(["umount", str(mnt)], capture_output=True, check=False)
+
+
+def test_a_disk_too_small_fails_cleanly(http_server, tmp_path, loop_device, raw_image):
+    backing = tmp_path / "small.img"
+    backing.write_bytes(b"\x11" * (2 * MiB))
+    dev = loop_device(backing)
+    http_server.files["/img"] = raw_image
+    http_server.files["/img.gz"] = gzip.compress(raw_image)
+    res = deploy(tmp_path, http_server.url + "/img", dev)
+    assert res["failed"] and "too small" in res["msg"], res
+    res = deploy(tmp_path, http_server.url + "/img.gz", dev)
+    assert res["failed"] and "write at byte" in res["msg"], res
+    with open(dev, "rb") as handle:
+        assert handle.read(MiB) == b"\0" * MiB  # the half image cannot boot
