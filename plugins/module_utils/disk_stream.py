@@ -45,6 +45,17 @@ class StreamError(Exception):
     """A download or write failed for good; the message says why."""
 
 
+class HTTPStatusError(StreamError):
+    def __init__(self, code, url):
+        StreamError.__init__(self, "HTTP %s for %s" % (code, url))
+        self.code = code
+
+    @property
+    def final(self):
+        """4xx (but timeouts and rate limits) will not change by asking again."""
+        return 400 <= self.code < 500 and self.code not in (408, 429)
+
+
 def detect_format(head):
     for magic, name in MAGIC:
         if head.startswith(magic):
@@ -79,7 +90,7 @@ class ResumableDownload:
         except HTTPError as exc:
             if exc.code == 416 and self.total is not None and start >= self.total:
                 return None
-            raise StreamError("HTTP %s for %s" % (exc.code, self.url))
+            raise HTTPStatusError(exc.code, self.url)
 
     def _body(self, start, end=None):
         """(response, bytes to skip, expected length or None) for a read from ``start``."""
@@ -149,7 +160,7 @@ class ResumableDownload:
                     raise StreamError("connection closed at %d of %d bytes" % (offset, self.total))
                 return
             except (StreamError, HTTPException, URLError, socket.error, ValueError) as exc:
-                if isinstance(exc, StreamError) and str(exc).startswith("HTTP 4"):
+                if getattr(exc, "final", False):
                     raise
                 failures += 1
                 if failures > self.retries:

@@ -30,6 +30,7 @@ class ImageServer(ThreadingHTTPServer):
         self.files = {}
         self.drop_at = {}  # path -> byte offset: the first response crossing it is cut there
         self.requests = []  # (path, Range header, Authorization header)
+        self.fail_once = {}  # path -> HTTP status answered once
         self.ranges = True
 
     @property
@@ -48,8 +49,9 @@ class Handler(BaseHTTPRequestHandler):
         srv = self.server
         srv.requests.append((self.path, self.headers.get("Range"), self.headers.get("Authorization")))
         data = srv.files.get(self.path)
-        if data is None:
-            self.send_response(404)
+        status = srv.fail_once.pop(self.path, None)
+        if data is None or status:
+            self.send_response(status or 404)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return

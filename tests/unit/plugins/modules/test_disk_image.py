@@ -92,6 +92,17 @@ def test_server_without_range_support_still_resumes(http_server, tmp_path, raw_i
     assert dest.read_bytes() == raw_image
 
 
+def test_server_errors_are_retried_client_errors_are_not(http_server, tmp_path, raw_image):
+    http_server.files["/img"] = raw_image
+    http_server.fail_once["/img"] = 503
+    dest = tmp_path / "disk.img"
+    res = deploy(tmp_path, http_server.url + "/img", dest, format="raw")
+    assert res.get("changed") is True and res["resumes"] == 1, res
+    http_server.fail_once["/img"] = 403
+    res = deploy(tmp_path, http_server.url + "/img", dest, format="raw")
+    assert res["failed"] and "HTTP 403" in res["msg"] and len(http_server.requests) == 3, res
+
+
 def test_check_mode_and_errors(http_server, tmp_path, raw_image):
     http_server.files["/img"] = raw_image
     dest = tmp_path / "disk.img"
