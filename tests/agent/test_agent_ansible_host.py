@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from pureboot.agent.builder import build
 from pureboot.collection import collections_path
+from tests.support import agent_host as host_mod
+from tests.support.agent_host import unpack_agent
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(os.geteuid() != 0 or shutil.which("apt-get") is None,
@@ -35,78 +32,16 @@ def _run(*argv: str) -> str:
 
 @pytest.fixture(scope="module")
 def agent_root(tmp_path_factory):
-    base = tmp_path_factory.mktemp("agent-host")
-    manifest = build(base / "agent", cache_dir=None)
-    root = base / "root"
-    root.mkdir()
-    with open(base / "agent" / "initrd.img", "rb") as initrd:
-        unpacked = subprocess.run(["sh", "-c", "gzip -dc | cpio -idm --quiet"], stdin=initrd, cwd=root)
-    assert unpacked.returncode == 0
-    _run("chroot", str(root), "/bin/busybox", "--install", "-s")  # what the agent's init does first
-    return root, manifest
+    return unpack_agent(tmp_path_factory.mktemp("agent-host"))
 
 
 @pytest.fixture
 def agent_host(agent_root, tmp_path):
-    """dropbear from the agent image, in a chroot, in a fresh namespace: (ip, known_hosts, key)."""
-    root, _manifest = agent_root
-    tag = secrets.token_hex(3)
-    ns, host_if, ns_if = f"pb-agent-{tag}", f"pbah{tag}", f"pban{tag}"
-    octet = int(tag[:2], 16) % 250 + 2
-    host_ip, ip = f"10.214.{octet}.1", f"10.214.{octet}.2"
+    """(ip, known_hosts, private key file) of the agent's dropbear trusting a fresh key."""
     key = tmp_path / "id_ed25519"
     _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key))
-    ssh_dir = root / "root" / ".ssh"
-    ssh_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    (ssh_dir / "authorized_keys").write_text((tmp_path / "id_ed25519.pub").read_text())
-    (ssh_dir / "authorized_keys").chmod(0o600)
-    (root / "etc" / "dropbear").mkdir(exist_ok=True)
-    hostkey = root / "etc" / "dropbear" / "host_ed25519"
-    hostkey.unlink(missing_ok=True)
-    _run("chroot", str(root), "/usr/bin/dropbearkey", "-t", "ed25519", "-f", "/etc/dropbear/host_ed25519")
-    public = _run("chroot", str(root), "/usr/bin/dropbearkey", "-y", "-f", "/etc/dropbear/host_ed25519")
-    host_line = next(line for line in public.splitlines() if line.startswith("ssh-ed25519"))
-    known_hosts = tmp_path / "known_hosts"
-    known_hosts.write_text(f"{ip} {' '.join(host_line.split()[:2])}\n")
-    proc = None
-    try:
-        _run("ip", "netns", "add", ns)
-        _run("ip", "link", "add", host_if, "type", "veth", "peer", "name", ns_if)
-        _run("ip", "link", "set", ns_if, "netns", ns)
-        _run("ip", "addr", "add", f"{host_ip}/30", "dev", host_if)
-        _run("ip", "link", "set", host_if, "up")
-        for cmd in (["ip", "link", "set", "lo", "up"], ["ip", "addr", "add", f"{ip}/30", "dev", ns_if],
-                    ["ip", "link", "set", ns_if, "up"]):
-            _run("ip", "netns", "exec", ns, *cmd)
-        # the agent's init mounts these; a private mount namespace keeps them off the host
-        boot = (f"mount --bind /dev {root}/dev && mount -t proc proc {root}/proc && "
-                f"exec chroot {root} /usr/sbin/dropbear -F -E -s -p {ip}:22 -r /etc/dropbear/host_ed25519")
-        proc = subprocess.Popen(["ip", "netns", "exec", ns, "unshare", "-m", "sh", "-c", boot],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        _wait_port(ns, ip, proc)
-        yield ip, known_hosts, key
-    finally:
-        if proc is not None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        subprocess.run(["ip", "link", "del", host_if], capture_output=True)
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-
-
-def _wait_port(ns: str, ip: str, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"dropbear exited: {proc.stdout.read().decode(errors='replace')}")
-        try:
-            with socket.create_connection((ip, 22), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("dropbear did not listen within 15 s")
+    with host_mod.agent_host(agent_root[0], tmp_path, (tmp_path / "id_ed25519.pub").read_text()) as host:
+        yield host.ip, host.known_hosts, key
 
 
 PLAYBOOK = """

@@ -48,7 +48,9 @@ def url_before_0007(request, tmp_path):
 def _seed(url: str, legacy: Fernet) -> None:
     """Rows as a 0006 controller wrote them (the models match the 0006 schema)."""
     engine = create_engine(url)
-    nodes = Table("nodes", MetaData(), autoload_with=engine)  # the 0006 columns, not today's model's
+    # the 0006 tables, not today's models (which later migrations extend)
+    nodes, webhooks, node_keys = (Table(name, MetaData(), autoload_with=engine)
+                                  for name in ("nodes", "webhooks", "node_keys"))
     now = datetime.now(timezone.utc)
     row = {"mac": "52:54:00:00:07:01", "arch": "x86_64", "firmware": "unknown", "platform": "baremetal",
            "state": "discovered", "hardware": {}, "tags": [], "created_at": now, "updated_at": now,
@@ -56,12 +58,20 @@ def _seed(url: str, legacy: Fernet) -> None:
     with engine.begin() as conn:
         node_id = conn.execute(insert(nodes).values({k: v for k, v in row.items() if k in nodes.c})
                                .returning(nodes.c.id)).scalar_one()
-    with Session(engine) as session, session.begin():
-        session.add_all([Webhook(name="old", url="http://127.0.0.1:9/h", event_types=[],
-                                       secret_encrypted=legacy.encrypt(HOOK_SECRET.encode())),
-                         Webhook(name="unsigned", url="http://127.0.0.1:9/u", event_types=[]),
-                         NodeKey(node_id=node_id, public_key="ssh-ed25519 AAAA x",
-                                 private_key_encrypted=legacy.encrypt(INSTALL_KEY.encode()))])
+    with Session(engine) as session, session.begin():  # the models fill in their defaults
+        for model, table, rows in (
+                (Webhook, webhooks, [dict(name="old", url="http://127.0.0.1:9/h", event_types=[],
+                                          secret_encrypted=legacy.encrypt(HOOK_SECRET.encode())),
+                                     dict(name="unsigned", url="http://127.0.0.1:9/u", event_types=[])]),
+                (NodeKey, node_keys, [dict(node_id=node_id, public_key="ssh-ed25519 AAAA x",
+                                           private_key_encrypted=legacy.encrypt(INSTALL_KEY.encode()))])):
+            for values in rows:
+                full = {c.key: getattr(model(**values), c.key) for c in model.__table__.columns}
+                defaults = {c.name: c.default.arg for c in model.__table__.columns
+                            if c.default is not None and not callable(c.default.arg)}
+                filled = {**defaults, **{k: v for k, v in full.items() if v is not None},
+                          "created_at": now, "updated_at": now}
+                session.execute(insert(table).values({k: v for k, v in filled.items() if k in table.c}))
     engine.dispose()
 
 

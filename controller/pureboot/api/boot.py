@@ -67,6 +67,10 @@ class ReportInput(ma.Schema):
     node_id = ma.fields.Integer()
     hardware = ma.fields.Dict(keys=ma.fields.String())
     evidence = ma.fields.Dict(keys=ma.fields.String())
+    address = ma.fields.String(validate=ma.validate.Length(max=64),
+                               metadata={"description": "ready: the agent's IP address (SSH)"})
+    host_key = ma.fields.String(validate=ma.validate.Length(max=16384),
+                                metadata={"description": "ready: the agent's SSH host public key, pinned for the run"})
 
 
 def boot_request(args: dict[str, Any]) -> BootRequest:
@@ -145,4 +149,4 @@ class Report(MethodView):
             raise Invalid("the report must be a JSON object")
         data = ReportInput().load(body)
         settings = current_app.config["PUREBOOT"]
-        return apply_report(session, node, data, log_cap=settings.report_log_bytes)
+        return apply_report(session, node, data, log_cap=settings.report_log_bytes, settings=settings)

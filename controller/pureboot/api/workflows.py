@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from flask import Response, current_app
 from flask.views import MethodView
 from marshmallow import fields
 from sqlalchemy import select
 
+from .. import workflow_playbook
 from ..db import get_session
-from ..errors import NotFound
+from ..errors import Forbidden, Invalid, NotFound
+from ..jobs import policy
 from ..models import Workflow, WorkflowVersion
+from ..rbac import current_principal
 from ..schemas.workflows import WorkflowInput, WorkflowOutput, WorkflowPatch, WorkflowVersionOutput
 from ..services import workflows as service
 from . import etag
@@ -26,6 +30,22 @@ WorkflowListArgs = list_args("WorkflowListArgs", FILTERS, ("id", "name", "create
 VersionListArgs = list_args("WorkflowVersionListArgs", {}, ("version",))
 
 
+def _check_playbook(data: dict) -> None:
+    """A referenced playbook passes the job policy; playbook text is admin-only and must parse."""
+    if data.get("playbook"):
+        policy.check_playbook(current_app.config["PUREBOOT"], data["playbook"])
+    if data.get("playbook_text"):
+        principal = current_principal()
+        if principal is None or principal.role != "admin":
+            raise Forbidden("only admins may store playbook text (its steps can run on the controller); "
+                            "reference a collection playbook instead",
+                            errors={"playbook_text": ["admins only"]})
+        try:
+            workflow_playbook.parse(data["playbook_text"])
+        except workflow_playbook.PlaybookError as exc:
+            raise Invalid("invalid playbook", errors={"playbook_text": [str(exc)]}) from None
+
+
 @blp.route("")
 class WorkflowList(MethodView):
     @blp.arguments(WorkflowListArgs, location="query")
@@ -41,6 +61,7 @@ class WorkflowList(MethodView):
     @etag.versioned
     def post(self, data):
         """Create a workflow (version 1)"""
+        _check_playbook(data)
         session = get_session()
         workflow = service.create_workflow(session, data)
         session.commit()
@@ -60,6 +81,7 @@ class WorkflowItem(MethodView):
     @etag.versioned
     def patch(self, data, workflow_id):
         """Change a workflow; a definition change creates a new version"""
+        _check_playbook(data)
         session = get_session()
         workflow = service.get_workflow(session, workflow_id)
         with etag.guarded(session, workflow):
@@ -92,13 +114,38 @@ class WorkflowVersions(MethodView):
                         args)
 
 
+def _version_row(workflow_id: int, version: int) -> WorkflowVersion:
+    row = get_session().scalar(select(WorkflowVersion).where(
+        WorkflowVersion.workflow_id == workflow_id, WorkflowVersion.version == version))
+    if row is None:
+        raise NotFound(f"workflow {workflow_id} has no version {version}")
+    return row
+
+
 @blp.route("/<int:workflow_id>/versions/<int:version>")
 class WorkflowVersionItem(MethodView):
     @blp.response(200, WorkflowVersionOutput)
     def get(self, workflow_id, version):
         """One version of a workflow"""
-        row = get_session().scalar(select(WorkflowVersion).where(
-            WorkflowVersion.workflow_id == workflow_id, WorkflowVersion.version == version))
-        if row is None:
-            raise NotFound(f"workflow {workflow_id} has no version {version}")
-        return row
+        return _version_row(workflow_id, version)
+
+
+@blp.route("/<int:workflow_id>/versions/<int:version>/playbook")
+class WorkflowVersionPlaybook(MethodView):
+    @blp.response(200, {"type": "string"}, content_type="application/yaml")
+    @blp.alt_response(404, description="no such version, or a task-list version (run by the agent)")
+    def get(self, workflow_id, version):
+        """The playbook a node's run of this version executes (YAML)"""
+        row = _version_row(workflow_id, version)
+        playbook = row.playbook or {}
+        if "text" in playbook:
+            return Response(playbook["text"], mimetype="application/yaml")
+        if "ref" in playbook:
+            try:
+                text = workflow_playbook.reference_playbook(playbook["ref"])
+            except (workflow_playbook.PlaybookError, OSError) as exc:
+                raise NotFound(f"the playbook {playbook['ref']} of workflow {workflow_id} version {version} "
+                               f"cannot be read: {exc}") from None
+            return Response(text, mimetype="application/yaml")
+        raise NotFound(f"workflow {workflow_id} version {version} is a task list, run by the agent's task "
+                       "engine; it has no playbook")

@@ -67,11 +67,26 @@ def build_spec(settings: Settings, node: Node | None, decision: Decision,
     spec["cmdline"] = kernel_cmdline(settings, node, extra, token)
     if token is not None:
         spec["token"] = token
+    if decision.token == KEEP and pxe is None and _runs_playbook(node):
+        # The run is a playbook: the agent starts sshd for the job (jobs/provision.py)
+        # instead of running tasks itself.
+        spec["engine"], spec["tasks"] = "ansible", []
+        spec["ssh"] = {"user": "root", "authorized_key": _run_public_key(node)}
     if decision.token == KEEP:  # asked by the agent itself (it holds the node token)
         credentials = phone_home.credentials(settings, node)
         if credentials:  # written into the image so its first boot can phone home
             spec["phone_home"] = credentials
     return spec
+
+
+def _runs_playbook(node: Node) -> bool:
+    from ..jobs import provision  # the job system imports this package: import it when used
+    return provision.runs_playbook(node)
+
+
+def _run_public_key(node: Node) -> str | None:
+    from ..jobs import post_install
+    return post_install.install_public_key(node)
 
 
 def kernel_cmdline(settings: Settings, node: Node, extra: str | None, token: str | None) -> str:

@@ -40,6 +40,14 @@ def playbook_dirs(settings: Settings) -> list[Path]:
     return [Path(p).resolve() for p in re.split(r"[,:]", settings.playbook_dirs) if p.strip()]
 
 
+#: A workflow version's own playbook text (stored by an admin: api/workflows.py).
+WORKFLOW_PLAYBOOK = re.compile(r"^workflow-version:(\d+)$")
+
+
+def workflow_playbook_ref(version_id: int) -> str:
+    return f"workflow-version:{version_id}"
+
+
 def check_playbook(settings: Settings, playbook: str, project=None) -> str:
     """Refuse a playbook that does not come from an admin-controlled place (422).
 
@@ -47,7 +55,7 @@ def check_playbook(settings: Settings, playbook: str, project=None) -> str:
     """
     if project is not None:
         return _project_playbook(settings, playbook, project)
-    if FQCN.match(playbook):
+    if FQCN.match(playbook) or WORKFLOW_PLAYBOOK.match(playbook):
         return playbook
     if not os.path.isabs(playbook):
         raise _invalid("playbook", "give a collection playbook FQCN (e.g. pureboot.pureboot.deploy_image), "

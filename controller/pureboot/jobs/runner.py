@@ -43,7 +43,7 @@ from .. import collection
 from ..config import Settings
 from ..db import Database
 from ..errors import Invalid
-from ..models import Job, JobEvent, utcnow
+from ..models import Job, JobEvent, WorkflowVersion, utcnow
 from ..secrets import Redactor, SecretBox
 from . import credentials as job_credentials
 from . import inventory as inventory_mod
@@ -153,13 +153,27 @@ def _outcome(db: Database, job: Job, runner, stopper: "_Stopper") -> tuple[str, 
     return "failed", f"playbook failed (rc {rc})" + (f"; first failure: {summary}" if summary else "")
 
 
+def _materialize(session, playbook: str, workdir: Path) -> str:
+    """A workflow version's playbook text becomes a file of this run (project/workflow.yml)."""
+    match = policy.WORKFLOW_PLAYBOOK.match(playbook)
+    if match is None:
+        return playbook
+    version = session.get(WorkflowVersion, int(match.group(1)))
+    if version is None or "text" not in (version.playbook or {}):
+        raise ValueError(f"{playbook}: no such workflow version with playbook text")
+    path = workdir / "project" / "workflow.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(version.playbook["text"])
+    return str(path)
+
+
 def _plan(session, settings: Settings, job: Job, secrets: dict[str, str] | None, workdir: Path) -> Plan:
     # again at run time: playbook_dirs may have shrunk, a project may be gone or unsynced
     try:
         playbook = policy.check_playbook(settings, job.playbook, job.project)
     except Invalid as exc:  # a reason for the job's explanation, not a traceback
         raise ValueError("; ".join(m for ms in exc.errors.values() for m in ms)) from None
-    plan = Plan(playbook=playbook, inventory=inventory_mod.build(session, job.inventory),
+    plan = Plan(playbook=_materialize(session, playbook, workdir), inventory=inventory_mod.build(session, job.inventory),
                 extravars=dict(job.extra_vars or {}), envvars=_envvars(settings))
     job_credentials.apply(session, SecretBox.for_settings(settings), job.id, job.credentials, plan)
     if secrets and secrets.get("ssh_private_key"):

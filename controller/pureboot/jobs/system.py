@@ -76,7 +76,7 @@ class JobSystem:
 
 
 def init_app(app: Flask, settings: Settings, db: Database) -> JobSystem:
-    from . import post_install  # noqa: F401  (registers the post_install purpose and hooks)
+    from . import post_install, provision  # noqa: F401  (register their purposes and hooks)
     post_install.SETTINGS = settings
     system = JobSystem(settings, db)
     app.extensions["pureboot.jobs"] = system

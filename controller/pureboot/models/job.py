@@ -142,6 +142,9 @@ class NodeKey(Base):
     node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"), unique=True)
     public_key: Mapped[str] = mapped_column(Text)
     private_key_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    # The SSH host key the booted agent reported with "ready": pinned for the run's job
+    # (known_hosts), so nothing else on the network can pose as the node.
+    host_key: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     # The relationship orders the unit of work: the node's (version-checked) UPDATE is

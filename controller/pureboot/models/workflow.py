@@ -44,6 +44,9 @@ class WorkflowVersion(Base):
     workflow_id: Mapped[int] = mapped_column(ForeignKey("workflows.id", ondelete="CASCADE"), index=True)
     version: Mapped[int] = mapped_column(Integer)
     description: Mapped[Optional[str]] = mapped_column(Text)
+    # The playbook the node's run is (workflow_playbook.py): {"ref": FQCN or registered
+    # file} or {"text": YAML}; None: the task list, run by the agent.
+    playbook: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONType, nullable=True)
     # Playbooks per phase (e.g. post_install), run through the job system.
     playbooks: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     variables: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

@@ -90,7 +90,8 @@ class NodeOutput(ma.Schema):
 
     def _related(self, node) -> dict:
         related = {"events": url_for("nodes.NodeEvents", node_id=node.id),
-                   "state": url_for("nodes.NodeState", node_id=node.id)}
+                   "state": url_for("nodes.NodeState", node_id=node.id),
+                   "jobs": url_for("jobs.JobList", node=node.id)}
         if node.workflow_id:
             related["workflow"] = url_for("workflows.WorkflowItem", workflow_id=node.workflow_id)
         return related

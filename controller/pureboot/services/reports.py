@@ -4,6 +4,8 @@ The caller is authenticated by its node token before anything here runs. Each st
 is allowed only from the states where it makes sense; the resulting transition goes
 through the lifecycle table like any other. A discovered node (inventory boot) may
 report only ``inventoried``, once (services/inventory.py); every other status is a 409.
+``ready`` (an agent up with sshd, for a workflow that is a playbook) starts the run's job
+(jobs/provision.py); the job, not the agent, then reports the outcome.
 """
 
 from __future__ import annotations
@@ -33,10 +35,12 @@ REPORT_TABLE: dict[tuple[str, str], str | None] = {
     (S.MIGRATING, "migrated"): S.DEPROVISIONING,
     (S.MIGRATING, "failed"): S.FAILED,
 }
-STATUSES = ("installing", "installed", "failed", "wiped", "migrated", inventory.STATUS)
+READY = "ready"
+STATUSES = ("installing", "installed", "failed", "wiped", "migrated", READY, inventory.STATUS)
 
 
-def apply_report(session: Session, node: Node, data: dict[str, Any], *, log_cap: int) -> dict[str, Any]:
+def apply_report(session: Session, node: Node, data: dict[str, Any], *, log_cap: int,
+                 settings=None) -> dict[str, Any]:
     if data.get("node_id") is not None and data["node_id"] != node.id:
         raise Forbidden("this token belongs to another node")
     status = data["status"]
@@ -44,6 +48,8 @@ def apply_report(session: Session, node: Node, data: dict[str, Any], *, log_cap:
         # The only report of a discovered node (inventory-scope token): no transition.
         inventory.apply(session, node, data)
         return _commit(session, node, store_logs(session, node.id, data.get("logs") or [], log_cap))
+    if status == READY:
+        return _ready(session, settings, node, data, log_cap)
     key = (node.state, status)
     if key not in REPORT_TABLE:
         raise Conflict(f"status {status!r} cannot be reported by a node in state {node.state}",
@@ -63,6 +69,15 @@ def apply_report(session: Session, node: Node, data: dict[str, Any], *, log_cap:
         reason = data.get("message") or f"node reported {status}"
         transition(session, node, target, TransitionContext("node", reason, details=details), commit=False)
     return _commit(session, node, dropped)
+
+
+def _ready(session: Session, settings, node: Node, data: dict[str, Any], log_cap: int) -> dict[str, Any]:
+    from ..jobs import provision  # the job system imports services: import it when used
+    address, host_key = provision.check_ready(data.get("address"), data.get("host_key"))
+    job = provision.on_ready(session, settings, node, address, host_key)
+    node.install_phase = "ready"
+    dropped = store_logs(session, node.id, data.get("logs") or [], log_cap)
+    return {**_commit(session, node, dropped), "job_id": job.id}
 
 
 def _commit(session: Session, node: Node, dropped: int) -> dict[str, Any]:

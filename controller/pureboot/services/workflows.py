@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from ..errors import Conflict, NotFound
 from ..models import Node, Task, Workflow, WorkflowVersion
 
-DEFINITION = ("tasks", "playbooks", "variables", "description")
+DEFINITION = ("tasks", "playbook", "playbook_text", "playbooks", "variables", "description")
 
 
 def _name_taken(name: str) -> Conflict:
@@ -28,8 +28,10 @@ def get_workflow(session: Session, workflow_id: int) -> Workflow:
 def _version(number: int, data: dict[str, Any]) -> WorkflowVersion:
     tasks = [Task(position=i, type=t["type"], name=t.get("name"),
                   params={k: v for k, v in t.items() if k not in ("type", "name")})
-             for i, t in enumerate(data.get("tasks", []))]
-    return WorkflowVersion(version=number, description=data.get("description"), tasks=tasks,
+             for i, t in enumerate(data.get("tasks") or [])]
+    playbook = ({"ref": data["playbook"]} if data.get("playbook")
+                else {"text": data["playbook_text"]} if data.get("playbook_text") else None)
+    return WorkflowVersion(version=number, description=data.get("description"), tasks=tasks, playbook=playbook,
                            playbooks=data.get("playbooks") or {}, variables=data.get("variables") or {})
 
 
@@ -48,13 +50,14 @@ def create_workflow(session: Session, data: dict[str, Any]) -> Workflow:
 def update_workflow(session: Session, workflow: Workflow, data: dict[str, Any]) -> Workflow:
     """Metadata changes in place; any definition change creates version N+1."""
     current = workflow.current
-    merged = {
-        "tasks": data.get("tasks", [{"type": t.type, **({"name": t.name} if t.name else {}), **t.params}
-                                    for t in current.tasks]),
+    merged = _current_run(current)
+    if any(k in data for k in ("tasks", "playbook", "playbook_text")):  # a new run replaces the old
+        merged = {k: data.get(k) for k in ("tasks", "playbook", "playbook_text")}
+    merged.update({
         "playbooks": data.get("playbooks", current.playbooks),
         "variables": data.get("variables", current.variables),
         "description": data.get("description", current.description),
-    }
+    })
     if "name" in data and data["name"] != workflow.name:
         if session.scalar(select(Workflow.id).where(Workflow.name == data["name"])):
             raise _name_taken(data["name"])
@@ -68,6 +71,13 @@ def update_workflow(session: Session, workflow: Workflow, data: dict[str, Any]) 
         workflow.versions.append(_version(workflow.latest_version, merged))
     session.flush()
     return workflow
+
+
+def _current_run(version: WorkflowVersion) -> dict[str, Any]:
+    """What the version runs, in input form (tasks, or one of the playbook forms)."""
+    playbook = version.playbook or {}
+    return {"tasks": [{"type": t.type, **({"name": t.name} if t.name else {}), **t.params} for t in version.tasks],
+            "playbook": playbook.get("ref"), "playbook_text": playbook.get("text")}
 
 
 def delete_workflow(session: Session, workflow: Workflow) -> None:
