@@ -187,3 +187,56 @@ def test_bad_checksum_fails_and_never_installs(env, tmp_path):
     assert [e["action"] for e in site.events(node_id)][-2:] == ["install", "fail"]
     with open(disk, "rb") as fh:  # what was streamed before the mismatch showed cannot boot
         assert fh.read(1 << 20) == bytes(1 << 20)
+
+
+PLAYBOOK_DEPLOY = """
+- name: Deploy with the collection's modules, driven over SSH by the provisioning job
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Inventory the hardware
+      pureboot.pureboot.hardware_facts:
+    - name: Read the node token (image downloads are in its scope)
+      ansible.builtin.slurp:
+        src: /run/pureboot/token
+      register: node_token
+      no_log: true
+    - name: Deploy the image
+      pureboot.pureboot.disk_image:
+        url: "{{ pureboot_controller_url }}/api/v1/templates/{{ pureboot_templates[0] }}/content"
+        dest: /dev/vda
+        format: raw.zst
+        headers:
+          Authorization: "Bearer {{ node_token.content | b64decode | trim }}"
+"""
+
+
+def test_playbook_workflow_runs_as_a_job_on_the_agent(env, tmp_path):
+    """Workflows are playbooks: the agent reports ready, the job runs the modules on it."""
+    site, lab = env["site"], env["lab"]
+    resp = site.api("POST", "/api/v1/workflows", json={
+        "name": "e2e-playbook", "playbook_text": PLAYBOOK_DEPLOY,
+        "variables": {"pureboot_templates": [env["zst"]["id"]]}})
+    assert resp.status_code == 201, resp.text
+    disk = qemu.blank_disk(tmp_path / "disk.raw", "128M")
+    vm = qemu.VM(lab, tmp_path, "playbook-bios", firmware="bios", disk=disk, boot=("net", "disk"), memory=768)
+    node_id = _node(site, vm, resp.json()["id"], "bios")
+    clock = Clock("playbook")
+    vm.start()
+    try:
+        vm.wait_for(r"pureboot: ready: job (\d+)", timeout=150)
+        clock.phase("power-on -> agent sshd up, ready")
+        site.wait_state(node_id, "installed", timeout=150, vm=vm)
+        clock.phase("provisioning job deployed the image -> installed")
+        vm.wait_for(r"pb-image: boot 1 from disk \(bios\)", timeout=120)
+        clock.phase("rebooted into its own disk")
+    finally:
+        vm.stop()
+    jobs = site.api("GET", f"/api/v1/jobs?node={node_id}").json()["results"]
+    assert len(jobs) == 1 and jobs[0]["status"] == "successful", jobs
+    stdout = site.api("GET", f"/api/v1/jobs/{jobs[0]['id']}/stdout?format=txt").text
+    for task in ("Inventory the hardware", "Read the node token", "Deploy the image"):
+        assert f"TASK [{task}" in stdout, stdout[-3000:]
+    assert "Bearer" not in stdout and env["zst"]["id"] is not None
+    with open(disk, "rb") as fh, open(env["image"], "rb") as image:
+        assert fh.read(1 << 20) == image.read(1 << 20)  # the image landed on the disk

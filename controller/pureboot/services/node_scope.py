@@ -2,7 +2,8 @@
 
 The token comes from an unauthenticated ``GET /api/v1/next``, so it must grant no more than
 the node's own run needs: the images its ``image_deploy`` tasks name (by id or by name),
-nothing else listed or downloaded.
+or, for a workflow that is a playbook, the templates its ``pureboot_templates`` variable
+lists; nothing else listed or downloaded.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from ..errors import Forbidden
 from ..models import Node, Template
 
 TEMPLATE_PARAMS = {"image_deploy": ("image",)}
+#: Workflow variable naming the templates a playbook run downloads (ids or names).
+TEMPLATES_VARIABLE = "pureboot_templates"
 
 
 def template_refs(node: Node) -> tuple[set[int], set[str]]:
@@ -20,13 +23,15 @@ def template_refs(node: Node) -> tuple[set[int], set[str]]:
     ids: set[int] = set()
     names: set[str] = set()
     version = node.workflow_version
-    for task in (version.tasks if version is not None else []):
-        for param in TEMPLATE_PARAMS.get(task.type, ()):
-            value = (task.params or {}).get(param)
-            if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-                ids.add(int(value))
-            elif isinstance(value, str) and value:
-                names.add(value)
+    values = [(task.params or {}).get(param) for task in (version.tasks if version is not None else [])
+              for param in TEMPLATE_PARAMS.get(task.type, ())]
+    listed = (version.variables or {}).get(TEMPLATES_VARIABLE) if version is not None else None
+    values += listed if isinstance(listed, list) else []
+    for value in values:
+        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+            ids.add(int(value))
+        elif isinstance(value, str) and value:
+            names.add(value)
     return ids, names
 
 

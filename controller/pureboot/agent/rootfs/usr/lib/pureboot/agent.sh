@@ -76,6 +76,10 @@ main() {
     state=$(jq -r '.state // empty' "$PB_RUN/next.json")
     action=$(jq -r '.action // empty' "$PB_RUN/next.json")
     log "controller: node ${PB_NODE:-?} state=$state action=$action"
+    if [ "$(jq -r '.engine // empty' "$PB_RUN/next.json")" = ansible ]; then
+        # The run is a playbook: the controller's job drives this node over SSH.
+        exec sh /usr/lib/pureboot/ansible.sh
+    fi
     jq '.phone_home // empty' "$PB_RUN/next.json" > "$PB_RUN/phone_home.json"
     jq -c '.tasks // [] | map(select(type == "object"))' "$PB_RUN/next.json" > "$PB_RUN/tasks.json"
     if [ "$state" = deprovisioning ]; then

@@ -45,8 +45,8 @@ load_cmdline() {
 api() {
     method=$1; path=$2; data=$3
     set -- -sS -m 60 --connect-timeout 10 --retry 6 --retry-delay 3 --retry-connrefused \
-        -o "$PB_RUN/api.body" -w '%{http_code}' -X "$method" \
-        -H "Authorization: Bearer $PB_TOKEN" -H "Accept: application/json"
+        -o "$PB_RUN/api.body" -w '%{http_code}' -X "$method" -H "Accept: application/json"
+    [ -n "$PB_TOKEN" ] && set -- "$@" -H "Authorization: Bearer $PB_TOKEN"
     [ -n "$data" ] && set -- "$@" -H "Content-Type: application/json" --data-binary "@$data"
     API_CODE=$(curl "$@" "$PB_URL$path" 2>"$PB_RUN/api.err") || API_CODE=${API_CODE:-000}
     case "$API_CODE" in 2??) return 0 ;; esac
