@@ -12,7 +12,12 @@ random content) it measures
 * dd: the same kind of VM boots the same kernel + initramfs with a one-line init that
   runs ``curl URL | dd of=/dev/vda bs=1M conv=fsync`` from the same controller URL;
 
-and prints both throughputs and their ratio, then power-on -> active for a small
+* playbook: the same image deployed by a workflow that is a playbook: the agent reports
+  ready and the provisioning job runs ``pureboot.pureboot.disk_image`` on it over SSH
+  (write time from the module's result; plus ready -> first task and one ping task's
+  SSH + module round trip, from the job's events);
+
+and prints the throughputs and their ratios, then power-on -> active for a small
 bootable image (install, reboot, boot own disk, phone home), agent size, and the time
 from power-on to the agent's first check-in. Figures only; nothing is asserted.
 """
@@ -90,6 +95,54 @@ def agent_run(site: Site, lab: NetLab, work: Path, template: dict, size: int, na
             "verify_s": deploy["verify_ms"] / 1000, "bytes": deploy["bytes"]}
 
 
+PLAYBOOK = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: Reach the agent
+      ansible.builtin.ping:
+    - ansible.builtin.slurp:
+        src: /run/pureboot/token
+      register: node_token
+      no_log: true
+    - name: Deploy the image
+      pureboot.pureboot.disk_image:
+        url: "{{ pureboot_controller_url }}/api/v1/templates/{{ pureboot_templates[0] }}/content"
+        dest: /dev/vda
+        headers:
+          Authorization: "Bearer {{ node_token.content | b64decode | trim }}"
+"""
+
+
+def _seconds(stamp: str) -> float:
+    from datetime import datetime
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def playbook_run(site: Site, lab: NetLab, work: Path, template: dict, size: int, name: str) -> dict:
+    workflow = site.api("POST", "/api/v1/workflows", json={
+        "name": f"bench-{name}", "playbook_text": PLAYBOOK,
+        "variables": {"pureboot_templates": [template["id"]]}}).json()
+    disk = qemu.blank_disk(work / f"{name}.disk", f"{(size >> 20) + 64}M")
+    vm = qemu.VM(lab, work, name, disk=disk, boot=("net", "disk"), memory=1024)
+    node = site.api("POST", "/api/v1/nodes", json={"mac": vm.mac, "workflow_id": workflow["id"]}).json()
+    vm.start()
+    try:
+        job_id = int(vm.wait_for(r"pureboot: ready: job (\d+)", timeout=300).group(1))
+        site.wait_state(node["id"], "installed", timeout=7200, vm=vm)
+    finally:
+        vm.stop()
+    disk.unlink()
+    job = site.api("GET", f"/api/v1/jobs/{job_id}").json()
+    events = site.api("GET", f"/api/v1/jobs/{job_id}/events?page_size=200").json()["results"]
+    starts = {e["event_data"].get("task"): _seconds(e["created"]) for e in events if e["event"] == "runner_on_start"}
+    oks = {e["event_data"].get("task"): e for e in events if e["event"] == "runner_on_ok"}
+    result = oks["Deploy the image"]["event_data"]["res"]
+    return {"write_s": result["seconds"], "bytes": result["bytes"],
+            "ready_to_first_task_s": min(starts.values()) - _seconds(job["created"]),
+            "ping_task_s": _seconds(oks["Reach the agent"]["created"]) - starts["Reach the agent"]}
+
+
 def dd_run(site: Site, lab: NetLab, work: Path, agent: Path, template: dict, size: int, name: str) -> dict:
     url = f"{site.url}/api/v1/templates/{template['id']}/content"
     initrd = dd_initrd(agent, url, work / f"{name}.initrd")
@@ -151,6 +204,7 @@ def main() -> None:
             image.unlink()  # the controller has its copy
             dd = dd_run(site, lab, work, work / "agent", template, size, f"dd-{gib}g")
             agent = agent_run(site, lab, work, template, size, f"agent-{gib}g")
+            playbook = playbook_run(site, lab, work, template, size, f"playbook-{gib}g")
             mb = size / 1e6
             print(f"{gib:g} GiB: dd {mb / dd['write_s']:.1f} MB/s ({dd['write_s']:.1f}s) | agent write "
                   f"{mb / agent['write_s']:.1f} MB/s ({agent['write_s']:.1f}s), ratio "
@@ -160,6 +214,10 @@ def main() -> None:
                   f"{dd['write_s'] / (agent['write_s'] + agent['verify_s']):.2f}; "
                   f"power-on -> agent check-in {agent['checkin_s']:.1f}s, -> installed {agent['total_s']:.1f}s",
                   flush=True)
+            print(f"{gib:g} GiB: playbook job (disk_image over SSH) {mb / playbook['write_s']:.1f} MB/s "
+                  f"({playbook['write_s']:.1f}s), ratio {dd['write_s'] / playbook['write_s']:.2f} against dd; "
+                  f"ready -> first task {playbook['ready_to_first_task_s']:.1f}s, one ping task "
+                  f"(SSH + module) {playbook['ping_task_s']:.2f}s", flush=True)
             site.api("DELETE", f"/api/v1/templates/{template['id']}")
 
 
