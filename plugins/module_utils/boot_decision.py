@@ -38,6 +38,7 @@ __metaclass__ = type
 
 
 from dataclasses import dataclass, replace
+from typing import Optional, Tuple
 
 #: States in which a node is expected to network-boot into PureBoot (PRD Rule E).
 PROVISIONING_STATES = frozenset({"discovered", "pending", "installing", "deprovisioning", "migrating"})
@@ -56,9 +57,9 @@ class Decision:
     action: str
     reason: str
     register: bool = False  # create the node (state discovered)
-    transition: str | None = None  # target state to move the node to now
+    transition: Optional[str] = None  # target state to move the node to now
     token: str = NONE  # MINT (via the transition's effect), ROTATE, KEEP or NONE
-    mode: str | None = None  # INVENTORY: the agent only inventories (discovered nodes)
+    mode: Optional[str] = None  # INVENTORY: the agent only inventories (discovered nodes)
 
     @property
     def boots_network(self) -> bool:
@@ -90,7 +91,7 @@ _UNKNOWN_DISCOVER = Decision(AGENT, "unknown MAC: registered as discovered; boot
 _UNKNOWN_IGNORE = Decision(IGNORE, "unknown MAC and discovery is off: ignored")
 
 
-def decide(state: str | None, *, discovery: bool, has_token: bool = False,
+def decide(state: Optional[str], *, discovery: bool, has_token: bool = False,
            inventoried: bool = True) -> Decision:
     """The decision for a node in `state` (None: MAC not registered).
 
@@ -114,7 +115,7 @@ def unavailable() -> Decision:
     return Decision(LOCAL, "controller unavailable: boot from the local disk (Rule D)")
 
 
-def serves_dhcp(state: str | None, *, discovery: bool) -> tuple[bool, str]:
+def serves_dhcp(state: Optional[str], *, discovery: bool) -> Tuple[bool, str]:
     """Rule E: answer DHCP/PXE only for nodes that are meant to network-boot now."""
     if state is None:
         return (True, "unknown MAC, discovery on") if discovery else (False, "unknown MAC, discovery off")

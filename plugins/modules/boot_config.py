@@ -41,9 +41,9 @@ options:
         C(initrd), C(cmdline) boot a kernel directly instead of chaining to the controller.
         Other keys are ignored.
       - A C(discovered) node netboots (to be inventoried by the agent) while its hardware is
-        not inventoried, as the controller decides: C(inventoried) (bool) says so, else the
-        C(inventoried_at) key of its C(hardware) (as M(pureboot.pureboot.node_info) returns
-        it); a node with neither boots local.
+        not inventoried, as the controller decides. C(inventoried) (bool) says whether it is,
+        else the C(inventoried_at) key of its C(hardware) (as M(pureboot.pureboot.node_info)
+        returns it); a node with neither boots local.
       - Chaining uses files that M(pureboot.pureboot.boot_files) lays out in the same root,
         C(ipxe.lkrn) for PXELINUX, C(ipxe.efi) for GRUB and C(grub/localboot-x64.efi) for
         UEFI local boot from iPXE.
