@@ -108,7 +108,7 @@ class Deployment:
             os.fsync(fd)
         except (disk_stream.StreamError, qcow2.Qcow2Error) as exc:
             self.clear_boot_sector(fd)
-            raise DeployError(str(exc), format=fmt)
+            raise DeployError("%s%s" % (exc, self.cleared()), format=fmt)
         finally:
             os.close(fd)
         seconds = max(time.time() - started, 1e-6)
@@ -116,15 +116,16 @@ class Deployment:
                       mb_per_s=round(result["bytes"] / MiB / seconds, 1))
         if self.checksum and result["sha256"] != self.checksum:
             self.clear_boot_sector_path()
-            raise DeployError("checksum mismatch: expected sha256 %s, downloaded %s"
-                              % (self.checksum, result["sha256"]), expected=self.checksum, actual=result["sha256"],
+            raise DeployError("checksum mismatch: expected sha256 %s, downloaded %s%s"
+                              % (self.checksum, result["sha256"], self.cleared()), expected=self.checksum, actual=result["sha256"],
                               sha256=result["sha256"], bytes=result["bytes"])
         if self.verify == "readback":
             got = blockdev.hash_ranges(self.dest, result.pop("writes"))
             if got != result["image_sha256"]:
                 self.clear_boot_sector_path()
-                raise DeployError("read-back verification failed: %s reads back sha256 %s, wrote %s"
-                                  % (self.dest, got, result["image_sha256"]), readback_sha256=got)
+                raise DeployError("read-back verification failed: %s reads back sha256 %s, wrote %s%s"
+                                  % (self.dest, got, result["image_sha256"], self.cleared()),
+                                  readback_sha256=got)
             result["verified"] = True
         else:
             result.pop("writes")
@@ -158,6 +159,10 @@ class Deployment:
         return {"sha256": sha, "image_sha256": writer.sha256.hexdigest(), "bytes": header.size,
                 "written_bytes": writer.bytes, "downloaded_bytes": self.download.total,
                 "writes": writer.writes}
+
+    def cleared(self):
+        """What the failure left on the disk, for its message."""
+        return "; the first MiB of %s was zeroed, so what was written cannot boot" % self.dest
 
     def clear_boot_sector(self, fd):
         """A half-written or unverified image must not boot: zero its first MiB."""

@@ -130,6 +130,6 @@ def test_next_gives_phone_home_credentials_only_to_the_token_holder(app, client,
     agent = client.get("/api/v1/next", headers={"Authorization": f"Bearer {booted.json['token']}"})
     assert agent.status_code == 200, agent.json
     assert agent.json["phone_home"] == _credentials(app, db, node_id)
-    assert agent.json["tasks"][0]["type"] == "image_deploy"
+    assert agent.json["engine"] == "ansible" and agent.json["ssh"]["authorized_key"]
     again = client.get("/api/v1/next", headers={"Authorization": f"Bearer {booted.json['token']}"})
     assert again.json["phone_home"] == agent.json["phone_home"]  # stable: no rotation

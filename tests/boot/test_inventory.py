@@ -1,5 +1,6 @@
 """Discovery inventory (issue 4): a discovered node boots the agent once, with a token that
-opens /next and the inventory report only, posts its facts, then boots local."""
+opens /next and the inventory report only; its job (the stock inventory playbook) or a
+report stores the facts, then it boots local."""
 
 import pytest
 from sqlalchemy import select
@@ -9,7 +10,7 @@ from pureboot.models import Node, NodeEvent
 
 from .conftest import MAC, bearer, installing_node, register
 
-FACTS = {"cpu": {"model": "QEMU", "threads": 2}, "memory_bytes": 512 << 20, "firmware": "bios",
+FACTS = {"cpu": {"model": "QEMU", "count": 2}, "memory": {"total_bytes": 512 << 20}, "firmware": {"mode": "bios"},
          "disks": [{"name": "vda", "size_bytes": 64 << 20, "rotational": True, "serial": "D1", "model": ""}],
          "nics": [{"name": "eth0", "mac": MAC, "driver": "virtio_net", "link": True}],
          "dmi": {"vendor": "QEMU", "product": "Standard PC", "serial": "", "uuid": "1234"}}
@@ -36,24 +37,26 @@ def _hash(db, node_id):
         return session.get(Node, node_id).install_token_hash
 
 
-def test_discovered_node_gets_inventory_only_tasks_and_agent_keeps_its_token(client):
+def test_discovered_node_boots_the_agent_for_its_inventory_job_and_keeps_its_token(client):
     spec = _boot(client)
-    assert spec["tasks"] == [{"type": "inventory"}, {"type": "reboot", "poweroff": True}]
+    assert (spec["engine"], spec["after"], spec["tasks"]) == ("ansible", "poweroff", [])
+    assert "ssh" not in spec  # the run key goes only to the token holder
     held = client.get("/api/v1/next", headers=bearer(spec["token"])).get_json()
-    assert (held["action"], held["state"], held["tasks"]) == ("agent", "discovered", spec["tasks"])
+    assert (held["action"], held["state"], held["engine"]) == ("agent", "discovered", "ansible")
+    assert held["ssh"]["authorized_key"].startswith("ssh-ed25519 ")
     assert "token" not in held and "phone_home" not in held
 
 
-def test_inventory_tasks_even_when_a_workflow_is_set(client, workflow):
+def test_inventory_run_even_when_a_workflow_is_set(client, workflow):
     node = register(client, MAC)
     assert client.patch(f"/api/v1/nodes/{node['id']}", json={"workflow_id": workflow["id"]}).status_code == 200
     spec = _boot(client)
-    assert [t["type"] for t in spec["tasks"]] == ["inventory", "reboot"] and spec["autoinstall"] is None
+    assert (spec["engine"], spec["tasks"], spec["autoinstall"]) == ("ansible", [], None)
 
 
 def test_after_inventory_setting_reboot(make_app):
     client = make_app(discovery_after_inventory="reboot").test_client()
-    assert _boot(client)["tasks"][-1] == {"type": "reboot", "poweroff": False}
+    assert _boot(client)["after"] == "reboot"
 
 
 @pytest.mark.parametrize("value", ["halt", "", "true"])
@@ -127,8 +130,9 @@ def test_admin_asks_for_a_fresh_inventory(client, db):
     assert _events(db, spec["node_id"])[-1] == ("inventory_request", "admin")
     second = _boot(client)  # the next boot inventories again, with a new token
     assert second["token"] != spec["token"]
-    assert _report(client, second["token"], hardware={**FACTS, "memory_bytes": 1 << 30}).status_code == 200
-    assert client.get(f"/api/v1/nodes/{spec['node_id']}").get_json()["hardware"]["memory_bytes"] == 1 << 30
+    more = {**FACTS, "memory": {"total_bytes": 1 << 30}}
+    assert _report(client, second["token"], hardware=more).status_code == 200
+    assert client.get(f"/api/v1/nodes/{spec['node_id']}").get_json()["hardware"]["memory"] == {"total_bytes": 1 << 30}
 
 
 def test_fresh_inventory_only_for_discovered_nodes(client, workflow):

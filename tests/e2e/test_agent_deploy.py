@@ -78,6 +78,16 @@ def _node(site, vm, workflow_id, firmware) -> int:
     return resp.json()["id"]
 
 
+def provision_job(site, node_id, status) -> str:
+    """The node's one provisioning job: its status, events in order; returns its stdout."""
+    jobs = site.api("GET", f"/api/v1/jobs?node={node_id}").json()["results"]
+    assert len(jobs) == 1 and jobs[0]["status"] == status, jobs
+    events = site.api("GET", f"/api/v1/jobs/{jobs[0]['id']}/events?page_size=200").json()["results"]
+    counters = [e["counter"] for e in events]
+    assert counters == sorted(counters) and events[0]["event"] == "playbook_on_start", counters
+    return site.api("GET", f"/api/v1/jobs/{jobs[0]['id']}/stdout?format=txt").text
+
+
 class Clock:
     def __init__(self, label):
         self.label, self.start, self.last = label, time.monotonic(), time.monotonic()
@@ -122,16 +132,20 @@ def test_deploy_then_boot_own_disk_and_phone_home(env, firmware, tmp_path):
     assert node["state"] == "active" and node["ip_address"] == first.group(1) == second.group(1)
     assert json.loads(first.group(2))["state"] == json.loads(second.group(2))["state"] == "active"
     hardware = node["hardware"]
-    assert hardware["firmware"] == firmware and hardware["nics"][0]["mac"] == vm.mac
-    assert hardware["disks"][0]["size_bytes"] == 128 * 1024 * 1024 and hardware["memory_bytes"] > 500e6
+    assert hardware["firmware"]["mode"] == firmware and hardware["nics"][0]["mac"] == vm.mac
+    assert hardware["disks"][0]["size_bytes"] == 128 * 1024 * 1024 and hardware["memory"]["total_bytes"] > 500e6
     events = site.events(node_id)
     actions = [e["action"] for e in events]
     assert actions[-3:] == ["install", "complete", "activate"], actions
     assert actions.count("install") == 1  # the second boot went to the disk, not to an install
-    deploy = events[-2]["details"]["evidence"]["deploy"][0]
+    deploy = events[-2]["details"]["evidence"]["deploy"]
     image_sha = hashlib.sha256(env["image"].read_bytes()).hexdigest()
     assert deploy["verified"] is True and deploy["image_sha256"] == image_sha
     assert deploy["bytes"] == env["image"].stat().st_size
+    stdout = provision_job(site, node_id, "successful")
+    for step in ("pureboot.pureboot.inventory", "pureboot.pureboot.image_deploy"):
+        assert step in stdout, stdout[-3000:]
+    assert "pbn_" not in stdout  # the node token stays on the node
     with open(disk, "rb") as fh:  # the partition table landed as in the image
         assert fh.read(512) == env["image"].read_bytes()[:512]
 
@@ -159,12 +173,11 @@ def test_deprovision_wipes_the_disk_with_evidence(env, tmp_path):
         while chunk := fh.read(1 << 20):
             assert chunk.count(0) == len(chunk), "the disk still holds data"
     event = site.events(node_id)[-1]
-    assert event["action"] == "wiped"
+    assert event["action"] == "wiped" and event["actor"].startswith("job:")
     wipe = event["details"]["evidence"]["wipe"]
-    assert len(wipe) == 1 and wipe[0]["disk"] == "/dev/vda" and wipe[0]["result"] == "ok"
-    # virtio-blk has no secure erase: the agent falls back to a verified zero overwrite
-    assert wipe[0]["method"] == "secure:fallback-zero" and wipe[0]["bytes"] == size
-    assert "blkdiscard --secure" in wipe[0]["notes"] and wipe[0]["verified"]
+    assert len(wipe) == 1 and wipe[0]["disk"] == "/dev/vda" and wipe[0]["bytes"] == size
+    assert wipe[0]["method"].startswith("secure:") and wipe[0]["verification"]["all_zero"] is True
+    assert "pureboot.pureboot.deprovision" in provision_job(site, node_id, "successful")
 
 
 def test_bad_checksum_fails_and_never_installs(env, tmp_path):
@@ -185,6 +198,8 @@ def test_bad_checksum_fails_and_never_installs(env, tmp_path):
     assert node["state"] == "failed"
     assert "checksum mismatch" in node["state_reason"] and ZERO_SHA in node["state_reason"]
     assert [e["action"] for e in site.events(node_id)][-2:] == ["install", "fail"]
+    stdout = provision_job(site, node_id, "failed")  # one job: the failure is final, no retry
+    assert "checksum mismatch" in stdout and "pureboot.pureboot.image_deploy" in stdout
     with open(disk, "rb") as fh:  # what was streamed before the mismatch showed cannot boot
         assert fh.read(1 << 20) == bytes(1 << 20)
 

@@ -219,13 +219,16 @@ def test_unknown_bios_vm_is_inventoried_then_boots_local(site, netlab, vm_factor
     first = vm.serial()
     assert first.count("pureboot: agent ") == 1 and "state=discovered action=agent" in first
     hardware = node["hardware"]
-    assert node["state"] == "discovered" and hardware["firmware"] == "bios"
+    assert node["state"] == "discovered" and hardware["firmware"]["mode"] == "bios"
     assert vm.mac in [nic["mac"] for nic in hardware["nics"]]
     assert [disk["size_bytes"] for disk in hardware["disks"]] == [disk_mib << 20]
     assert hardware["dmi"]["uuid"] == system_uuid
-    assert hardware["memory_bytes"] > 500e6 and hardware["cpu"]["threads"] == 1
+    assert hardware["memory"]["total_bytes"] > 500e6 and hardware["cpu"]["count"] == 1
     events = _api(site, "GET", f"/api/v1/nodes/{node['id']}/events?order_by=id")["results"]
-    assert [(e["action"], e["actor"]) for e in events] == [("register", "boot"), ("inventory", "node")]
+    assert [e["action"] for e in events] == ["register", "inventory"]
+    jobs = _api(site, "GET", f"/api/v1/jobs?node={node['id']}")["results"]
+    assert [(j["playbook"], j["status"]) for j in jobs] == [("pureboot.pureboot.inventory", "successful")]
+    assert events[1]["actor"] == f"job:{jobs[0]['id']}"
 
     # Second boot: facts known, no workflow: the disk, not the agent.
     vm.start()

@@ -128,3 +128,77 @@ def test_bad_ready_reports_are_refused_and_start_nothing(jobs_app, jobs_client, 
     response = jobs_app.test_client().post("/api/v1/report", headers={"Authorization": f"Bearer {token}"}, json=body)
     assert response.status_code == 422 and field in response.get_json()["errors"], response.get_json()
     assert jobs_client.get(f"/api/v1/jobs?node={node_id}").get_json()["count"] == 0
+
+
+def _force(jobs_app, node_id: int, states) -> None:
+    """Walk the node through `states` as an approved admin (four-eye is not the subject here)."""
+    from pureboot.models import Node
+    from pureboot.services.nodes import TransitionContext, transition
+    database = jobs_app.extensions["pureboot.db"]
+    with jobs_app.app_context(), database.session() as session:
+        node = session.get(Node, node_id)
+        for state in states:
+            transition(session, node, state, TransitionContext("admin", "forced by the test", approved=True),
+                       commit=False)
+
+
+def _agent_boot(jobs_app, mac: str) -> tuple[str, dict]:
+    """The netboot check-in (token), then the agent's own /next (the run key)."""
+    booted = jobs_app.test_client().get(f"/api/v1/next?mac={mac}").get_json()
+    assert booted["action"] == "agent" and booted["token"], booted
+    return booted["token"], _agent_spec(jobs_app, booted["token"])
+
+
+def _keys(jobs_app, node_id: int) -> int:
+    from sqlalchemy import func, select
+
+    from pureboot.models import NodeKey
+    with jobs_app.app_context(), jobs_app.extensions["pureboot.db"].session() as session:
+        return session.scalar(select(func.count()).select_from(NodeKey).where(NodeKey.node_id == node_id))
+
+
+def test_deprovision_runs_the_workflows_wipe_steps_as_a_job(jobs_app, jobs_client, agent_root, tmp_path):
+    """The task list's disk_wipe, translated (role deprovision), wipes with evidence -> retired."""
+    mac = "52:54:00:7a:00:05"
+    disk = agent_root / "tmp" / "disk.img"
+    disk.write_bytes(b"\xaa" * (4 << 20))
+    workflow = jobs_client.post("/api/v1/workflows", json={"name": "prov-wipe", "tasks": [
+        {"type": "image_deploy", "url": "http://images.invalid/never.raw"},
+        {"type": "disk_wipe", "method": "zero", "disks": ["/tmp/disk.img"]}]}).get_json()
+    node_id = jobs_client.post("/api/v1/nodes", json={"mac": mac, "workflow_id": workflow["id"]}).get_json()["id"]
+    _force(jobs_app, node_id, ["installing", "installed", "active", "deprovisioning"])
+    token, spec = _agent_boot(jobs_app, mac)
+    assert spec["after"] == "poweroff"
+    with host_mod.agent_host(agent_root, tmp_path, spec["ssh"]["authorized_key"]) as host:
+        job = wait_job(jobs_client, _ready(jobs_app, token, host)["job_id"], timeout=180)
+    assert job["status"] == "successful", job["job_explanation"]
+    assert job["playbook"] == f"workflow-version:{workflow['id']}:deprovision"
+    assert disk.read_bytes() == bytes(4 << 20)
+    node = jobs_client.get(f"/api/v1/nodes/{node_id}").get_json()
+    assert node["state"] == "retired"
+    event = jobs_client.get(f"/api/v1/nodes/{node_id}/events?order_by=-id").get_json()["results"][0]
+    wipe = event["details"]["evidence"]["wipe"]
+    assert wipe[0]["disk"] == "/tmp/disk.img" and wipe[0]["method"].startswith("zero")
+    assert wipe[0]["verification"]["all_zero"] is True and event["actor"] == f"job:{job['id']}"
+    stdout = jobs_client.get(f"/api/v1/jobs/{job['id']}/stdout").get_data(as_text=True)
+    assert "pureboot.pureboot.deprovision" in stdout and "image_deploy" not in stdout
+    assert _keys(jobs_app, node_id) == 0  # the run's key pair died with the run
+
+
+def test_a_discovered_node_is_inventoried_by_the_stock_playbook(jobs_app, jobs_client, agent_root, tmp_path):
+    mac = "52:54:00:7a:00:06"
+    token, spec = _agent_boot(jobs_app, mac)  # unknown MAC: registered, inventory boot
+    node_id = spec["node_id"]
+    with host_mod.agent_host(agent_root, tmp_path, spec["ssh"]["authorized_key"]) as host:
+        job = wait_job(jobs_client, _ready(jobs_app, token, host)["job_id"], timeout=180)
+    assert job["status"] == "successful", job["job_explanation"]
+    assert job["playbook"] == "pureboot.pureboot.inventory"
+    node = jobs_client.get(f"/api/v1/nodes/{node_id}").get_json()
+    assert node["state"] == "discovered" and node["hardware"]["inventoried_at"]
+    assert node["hardware"]["cpu"]["count"] >= 1 and node["hardware"]["memory"]["total_bytes"] > 0
+    events = jobs_client.get(f"/api/v1/nodes/{node_id}/events?order_by=id").get_json()["results"]
+    assert [(e["action"], e["actor"]) for e in events][-1] == ("inventory", f"job:{job['id']}")
+    # the token is used up; the anonymous check-in now boots it local, waiting for an admin
+    assert jobs_app.test_client().get("/api/v1/next", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert jobs_app.test_client().get(f"/api/v1/next?mac={mac}").get_json()["action"] == "discover"
+    assert _keys(jobs_app, node_id) == 0

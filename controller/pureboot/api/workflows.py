@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Response, current_app
 from flask.views import MethodView
-from marshmallow import fields
+from marshmallow import Schema, fields
+from marshmallow.validate import OneOf
 from sqlalchemy import select
 
-from .. import workflow_playbook
+from .. import task_playbook, workflow_playbook
 from ..db import get_session
 from ..errors import Forbidden, Invalid, NotFound
 from ..jobs import policy
@@ -28,6 +29,11 @@ FILTERS = {
 }
 WorkflowListArgs = list_args("WorkflowListArgs", FILTERS, ("id", "name", "created_at", "updated_at"))
 VersionListArgs = list_args("WorkflowVersionListArgs", {}, ("version",))
+
+
+class PlaybookQuery(Schema):
+    run = fields.String(validate=OneOf(["deprovision"]),
+                        metadata={"description": "deprovision: the steps a deprovisioning run executes"})
 
 
 def _check_playbook(data: dict) -> None:
@@ -132,20 +138,25 @@ class WorkflowVersionItem(MethodView):
 
 @blp.route("/<int:workflow_id>/versions/<int:version>/playbook")
 class WorkflowVersionPlaybook(MethodView):
+    @blp.arguments(PlaybookQuery, location="query")
     @blp.response(200, {"type": "string"}, content_type="application/yaml")
-    @blp.alt_response(404, description="no such version, or a task-list version (run by the agent)")
-    def get(self, workflow_id, version):
-        """The playbook a node's run of this version executes (YAML)"""
+    @blp.alt_response(404, description="no such version, or its referenced playbook cannot be read")
+    @blp.alt_response(422, description="an installer workflow (pxe_boot): no agent run to show")
+    def get(self, args, workflow_id, version):
+        """The playbook a node's run of this version executes (YAML); a task list is shown
+        translated (``?run=deprovision``: the wipe steps a deprovisioning run executes)"""
         row = _version_row(workflow_id, version)
         playbook = row.playbook or {}
-        if "text" in playbook:
-            return Response(playbook["text"], mimetype="application/yaml")
-        if "ref" in playbook:
+        if "ref" in playbook and not args.get("run"):
             try:
                 text = workflow_playbook.reference_playbook(playbook["ref"])
             except (workflow_playbook.PlaybookError, OSError) as exc:
                 raise NotFound(f"the playbook {playbook['ref']} of workflow {workflow_id} version {version} "
                                f"cannot be read: {exc}") from None
             return Response(text, mimetype="application/yaml")
-        raise NotFound(f"workflow {workflow_id} version {version} is a task list, run by the agent's task "
-                       "engine; it has no playbook")
+        try:
+            text = task_playbook.version_playbook(row, args.get("run"))
+        except task_playbook.TranslationError as exc:
+            raise Invalid(f"workflow {workflow_id} version {version} has no agent run: {exc}",
+                          errors={"tasks": [str(exc)]}) from None
+        return Response(text, mimetype="application/yaml")

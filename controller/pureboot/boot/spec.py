@@ -13,7 +13,7 @@ from typing import Any
 
 from ..config import Settings
 from ..models import Node
-from ..services import inventory, phone_home
+from ..services import phone_home
 from .decision import INSTALL, INVENTORY, KEEP, Decision
 
 
@@ -42,7 +42,7 @@ def build_spec(settings: Settings, node: Node | None, decision: Decision,
     version = node.workflow_version if node is not None else None
     tasks = [_task_dump(t) for t in version.tasks] if version is not None else []
     if decision.mode == INVENTORY:  # whatever workflow is set, an inventory boot only inventories
-        version, tasks = None, inventory.agent_tasks(settings)
+        version, tasks = None, []
     spec: dict[str, Any] = {
         "action": decision.action, "reason": decision.reason,
         "node_id": node.id if node else None, "state": node.state if node else None,
@@ -57,7 +57,7 @@ def build_spec(settings: Settings, node: Node | None, decision: Decision,
     if pxe is not None:
         kernel, initrd, extra = pxe["kernel"], pxe.get("initrd"), pxe.get("cmdline", "")
         spec["autoinstall"] = file_url(settings, pxe.get("autoinstall"))
-    else:  # the agent runs the tasks (image_deploy, disk_wipe, ...)
+    else:  # the agent, driven by the run's job (image_deploy, disk_wipe, ...)
         kernel = settings.agent_kernel or f"{settings.base_url}/boot/agent/vmlinuz"
         initrd = settings.agent_initrd or f"{settings.base_url}/boot/agent/initrd.img"
         extra = settings.agent_cmdline
@@ -67,11 +67,14 @@ def build_spec(settings: Settings, node: Node | None, decision: Decision,
     spec["cmdline"] = kernel_cmdline(settings, node, extra, token)
     if token is not None:
         spec["token"] = token
-    if decision.token == KEEP and pxe is None and _runs_playbook(node):
-        # The run is a playbook: the agent starts sshd for the job (jobs/provision.py)
-        # instead of running tasks itself.
+    run = _agent_run(node) if pxe is None else None
+    if run is not None:
+        # Every agent run is a playbook: the agent starts sshd and the provisioning job
+        # (jobs/provision.py) drives it; the tasks are in the job, not here.
         spec["engine"], spec["tasks"] = "ansible", []
-        spec["ssh"] = {"user": "root", "authorized_key": _run_public_key(node)}
+        spec["after"] = _after(settings, run)
+        if decision.token == KEEP:  # asked by the agent itself (it holds the node token)
+            spec["ssh"] = {"user": "root", "authorized_key": _run_public_key(node)}
     if decision.token == KEEP:  # asked by the agent itself (it holds the node token)
         credentials = phone_home.credentials(settings, node)
         if credentials:  # written into the image so its first boot can phone home
@@ -79,9 +82,14 @@ def build_spec(settings: Settings, node: Node | None, decision: Decision,
     return spec
 
 
-def _runs_playbook(node: Node) -> bool:
+def _agent_run(node: Node):
     from ..jobs import provision  # the job system imports this package: import it when used
-    return provision.runs_playbook(node)
+    return provision.agent_run(node)
+
+
+def _after(settings: Settings, run) -> str:
+    from ..jobs import provision
+    return provision.after(settings, run)
 
 
 def _run_public_key(node: Node) -> str | None:

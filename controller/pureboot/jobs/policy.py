@@ -41,11 +41,13 @@ def playbook_dirs(settings: Settings) -> list[Path]:
 
 
 #: A workflow version's own playbook text (stored by an admin: api/workflows.py).
-WORKFLOW_PLAYBOOK = re.compile(r"^workflow-version:(\d+)$")
+#: A workflow version's own playbook (its text, or its task list translated); ``:deprovision``
+#: is the translation of only its wipe steps (task_playbook.deprovision_tasks).
+WORKFLOW_PLAYBOOK = re.compile(r"^workflow-version:(\d+)(?::(deprovision))?$")
 
 
-def workflow_playbook_ref(version_id: int) -> str:
-    return f"workflow-version:{version_id}"
+def workflow_playbook_ref(version_id: int, kind: str | None = None) -> str:
+    return f"workflow-version:{version_id}" + (f":{kind}" if kind else "")
 
 
 def check_playbook(settings: Settings, playbook: str, project=None) -> str:

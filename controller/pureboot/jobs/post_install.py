@@ -44,7 +44,7 @@ DEFAULT_KEYS_FILE = "~/.ssh/authorized_keys"
 SETTINGS: Settings | None = None
 
 
-def _settings() -> Settings:
+def settings() -> Settings:
     from flask import current_app, has_app_context
     if has_app_context():
         return current_app.config["PUREBOOT"]
@@ -75,7 +75,7 @@ def mint_key(session: Session, settings: Settings, node: Node) -> str:
 
 @lifecycle.effect("start_install")
 def _mint_on_install(session: Session, node: Node, step, ctx) -> None:
-    mint_key(session, _settings(), node)
+    mint_key(session, settings(), node)
 
 
 def install_public_key(node: Node) -> str | None:

@@ -39,7 +39,7 @@ import ansible_runner
 import yaml
 from sqlalchemy import select
 
-from .. import collection
+from .. import collection, task_playbook
 from ..config import Settings
 from ..db import Database
 from ..errors import Invalid
@@ -154,16 +154,21 @@ def _outcome(db: Database, job: Job, runner, stopper: "_Stopper") -> tuple[str, 
 
 
 def _materialize(session, playbook: str, workdir: Path) -> str:
-    """A workflow version's playbook text becomes a file of this run (project/workflow.yml)."""
+    """A workflow version's playbook (its text, or its tasks translated) becomes a file of
+    this run (project/workflow.yml)."""
     match = policy.WORKFLOW_PLAYBOOK.match(playbook)
     if match is None:
         return playbook
     version = session.get(WorkflowVersion, int(match.group(1)))
-    if version is None or "text" not in (version.playbook or {}):
-        raise ValueError(f"{playbook}: no such workflow version with playbook text")
+    if version is None:
+        raise ValueError(f"{playbook}: no such workflow version")
+    try:
+        text = task_playbook.version_playbook(version, match.group(2))
+    except task_playbook.TranslationError as exc:
+        raise ValueError(f"{playbook}: {exc}") from None
     path = workdir / "project" / "workflow.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(version.playbook["text"])
+    path.write_text(text)
     return str(path)
 
 
@@ -230,12 +235,12 @@ def run_job(db: Database, settings: Settings, job_id: int, *, secrets: dict[str,
         writer.redact = lambda event: redaction.redact_data(event, redactor)
         plan.envvars[procs.ENV_NAME] = marker
         stopper = _Stopper(db, job_id, job.timeout, marker, cancel_event)
-        runner = _run(workdir, artifacts, "run", plan, plan.playbook, job, writer, stopper,
-                      _status_handler(db, job_id))
+        runner = _run(workdir, artifacts, "run", plan, plan.playbook, job, _event_handler(db, job, writer),
+                      stopper, _status_handler(db, job_id))
         finished = utcnow()
         if plan.cleanup_playbook:
             writer.next_run()
-            cleanup = _run(workdir, artifacts, "cleanup", plan, plan.cleanup_playbook, job, writer,
+            cleanup = _run(workdir, artifacts, "cleanup", plan, plan.cleanup_playbook, job, writer.handler,
                            _Stopper(db, job_id, 300, marker, None, honour_cancel=False), None)
             if cleanup.status != "successful":
                 cleanup_failure = f"cleanup playbook {cleanup.status} (rc {cleanup.rc})"
@@ -267,14 +272,30 @@ def run_job(db: Database, settings: Settings, job_id: int, *, secrets: dict[str,
     return status
 
 
+def _event_handler(db: Database, job: Job, writer: EventWriter) -> Callable[[dict[str, Any]], bool]:
+    """The writer's handler, after the purpose's own look at each event (provisioning progress)."""
+    watcher = getattr(PURPOSES.get(job.purpose), "on_event", None)
+    if watcher is None:
+        return writer.handler
+    job_id = job.id
+
+    def handle(event: dict[str, Any]) -> bool:
+        try:
+            watcher(db, job_id, event, writer.redact)
+        except Exception:  # noqa: BLE001 - progress is best effort; the event is stored regardless
+            log.exception("job %s: the %s event hook failed", job_id, job.purpose)
+        return writer.handler(event)
+    return handle
+
+
 def _run(workdir: Path, artifacts: Path, ident: str, plan: Plan, playbook: str, job: Job,
-         writer: EventWriter, stopper: "_Stopper", status_handler):
+         events: Callable[[dict[str, Any]], bool], stopper: "_Stopper", status_handler):
     thread, runner = ansible_runner.run_async(
         private_data_dir=str(workdir), artifact_dir=str(artifacts), ident=ident,
         playbook=playbook, inventory=plan.inventory, cmdline="-e " + shlex.quote("@" + _extravars_file(workdir, plan)),
         envvars=plan.envvars, ssh_key=plan.ssh_key, limit=job.limit or None, forks=job.forks,
         verbosity=job.verbosity or None, suppress_env_files=True, quiet=True, settings=_settings_file(workdir),
-        event_handler=writer.handler, status_handler=status_handler, cancel_callback=stopper)
+        event_handler=events, status_handler=status_handler, cancel_callback=stopper)
     thread.join()
     return runner
 

@@ -17,7 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..boot.decision import LOCAL, MINT, ROTATE, Decision, decide
+from ..boot.decision import AGENT, LOCAL, MINT, ROTATE, Decision, decide
 from ..errors import Conflict, Unauthorized
 from ..models import Node, utcnow
 from ..shared import mac as macs
@@ -108,9 +108,18 @@ def _apply(session: Session, request: BootRequest, discovery: bool, peek: bool, 
         session.flush()
         if decision.token == ROTATE:  # after the flush: a node registered just now has its row
             token = tokens.rotate_token(session, node)
+            if decision.action == AGENT:
+                _new_run_key(session, node)
         _touch(session, node)
     session.commit()
     return CheckIn(node, decision, token)
+
+
+def _new_run_key(session: Session, node: Node) -> None:
+    """An agent boot (deprovision, inventory) gets a fresh key pair for its job's SSH; an
+    install has its key from the start of the install (kept for the post-install job)."""
+    from ..jobs import post_install  # the job system imports services: import it when used
+    post_install.mint_key(session, post_install.settings(), node)
 
 
 def token_in_use(decision: Decision) -> Decision:

@@ -1,11 +1,14 @@
 """Discovery inventory (MAAS "commissioning", adapted): a discovered node boots the agent
-once, which posts its hardware facts and powers off (or reboots).
+once; the provisioning job runs the stock ``pureboot.pureboot.inventory`` playbook on it
+and stores the facts it publishes (jobs/provision.py); the agent then powers off (or
+reboots, setting ``discovery_after_inventory``).
 
 * "collected" is the key MARKER in the node's ``hardware`` JSON, set here when the
   inventory report is stored; no column. A discovered node without it boots the agent
   in inventory mode (boot/decision.py); with it, it boots local and waits for an admin.
-* The agent's token for this boot has inventory scope (services/tokens.py): the only
-  report it can make is ``status: inventoried``, accepted once; storing it kills the token.
+* The agent's token for this boot has inventory scope (services/tokens.py): it may report
+  ``ready`` (which starts the job) and ``status: inventoried`` (facts gathered by another
+  agent), once; storing the facts, or the job failing, kills the token.
 * An admin asks for a fresh inventory with :func:`request_inventory` (clears MARKER).
 """
 
@@ -16,7 +19,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from .. import lifecycle
-from ..config import Settings
 from ..errors import Conflict, Invalid
 from ..models import Node, NodeEvent, utcnow
 from ..shared import boot_decision
@@ -29,13 +31,6 @@ STATES = (lifecycle.State.DISCOVERED.value,)  # where an inventory boot happens
 
 def collected(node: Node | None) -> bool:
     return node is not None and bool((node.hardware or {}).get(MARKER))
-
-
-def agent_tasks(settings: Settings) -> list[dict[str, Any]]:
-    """The task list /api/v1/next hands an inventorying agent: inventory, then power off
-    (or reboot) as ``discovery_after_inventory`` says."""
-    return [{"type": "inventory"},
-            {"type": "reboot", "poweroff": settings.discovery_after_inventory == "poweroff"}]
 
 
 def apply(session: Session, node: Node, data: dict[str, Any]) -> None:
@@ -51,15 +46,29 @@ def apply(session: Session, node: Node, data: dict[str, Any]) -> None:
     if not facts:
         raise Invalid("an inventory report needs the hardware facts",
                       errors={"hardware": ["required with status inventoried"]})
+    store_facts(session, node, facts, actor="node", reason=data.get("message") or "hardware inventory collected")
+
+
+def summary(facts: dict[str, Any]) -> dict[str, Any]:
+    """The event's digest of the facts (pureboot.pureboot.hardware_facts' shape)."""
+    return {"cpu_threads": (facts.get("cpu") or {}).get("count"),
+            "memory_bytes": (facts.get("memory") or {}).get("total_bytes"),
+            "disks": len(facts.get("disks") or []), "nics": len(facts.get("nics") or []),
+            "firmware": (facts.get("firmware") or {}).get("mode")}
+
+
+def store_facts(session: Session, node: Node, facts: dict[str, Any], *, actor: str, reason: str) -> None:
+    """Replace the node's facts with an inventory's (not committed) and end its inventory boot."""
     collected_at = utcnow().isoformat()
     # The new facts replace the old ones: a disk that was pulled must not linger.
     node.hardware = {**facts, MARKER: collected_at}
-    summary = {"cpu_threads": (facts.get("cpu") or {}).get("threads"), "memory_bytes": facts.get("memory_bytes"),
-               "disks": len(facts.get("disks") or []), "nics": len(facts.get("nics") or []),
-               "firmware": facts.get("firmware")}
     session.add(NodeEvent(node_id=node.id, from_state=node.state, to_state=node.state, action="inventory",
-                          actor="node", reason=data.get("message") or "hardware inventory collected",
-                          details={"inventory": summary, "collected_at": collected_at}))
+                          actor=actor, reason=reason,
+                          details={"inventory": summary(facts), "collected_at": collected_at}))
+    end_inventory(node)
+
+
+def end_inventory(node: Node) -> None:
     tokens.revoke_token(node)  # one inventory per boot: the token has done its job
 
 

@@ -1,8 +1,8 @@
 #!/bin/sh
-# PureBoot agent main: network, ask the controller what to do, run the tasks, report.
-# Exit status 0 = success (then reboot by default), non-zero = failure (power off).
+# PureBoot agent main: network, ask the controller what to do, then become the host its
+# provisioning job drives (ansible.sh). The agent runs no step itself.
+# Exit status 0 = success (then what the run decided), non-zero = failure (power off).
 . /usr/lib/pureboot/lib.sh
-TASKS=/usr/lib/pureboot/tasks
 load_cmdline
 
 # -- network ---------------------------------------------------------------------------
@@ -35,33 +35,6 @@ net_up() {
     return 1
 }
 
-# -- tasks -----------------------------------------------------------------------------
-run_task() {
-    # run_task INDEX TASK_FILE COUNT
-    type=$(jq -r .type "$2")
-    name=$(jq -r '.name // .type' "$2")
-    log "task $(( $1 + 1 ))/$3: $name ($type)"
-    case "$type" in
-        image_deploy|disk_wipe|inventory|reboot)
-            PB_TASK_INDEX=$1 PB_TASK_COUNT=$3 sh "$TASKS/$type.sh" "$2" ;;
-        pxe_boot|playbook|domain_join|package_install|script_run|chain_boot)
-            log "task $type is not run by the agent (controller or installer step): skipped" ;;
-        *)
-            echo "unsupported task type $type" > "$PB_RUN/failure"; return 1 ;;
-    esac
-}
-
-fail() {
-    msg=$(cat "$PB_RUN/failure" 2>/dev/null); msg=${msg:-$1}
-    log "FAILED: $msg"
-    inventory_mode && exit 1  # a discovered node has no failed state: the console says why
-    i=0
-    until report failed "" "failed" "$msg" "$(collect_extra)"; do
-        i=$((i + 1)); [ $i -ge 5 ] && break; sleep 3
-    done
-    exit 1
-}
-
 main() {
     if [ -z "$PB_URL" ] || [ -z "$PB_TOKEN" ]; then
         log "no pureboot.url/pureboot.token on the kernel command line: nothing to do"
@@ -77,46 +50,11 @@ main() {
     action=$(jq -r '.action // empty' "$PB_RUN/next.json")
     log "controller: node ${PB_NODE:-?} state=$state action=$action"
     if [ "$(jq -r '.engine // empty' "$PB_RUN/next.json")" = ansible ]; then
-        # The run is a playbook: the controller's job drives this node over SSH.
+        # Every run is a playbook: the controller's job drives this node over SSH.
         exec sh /usr/lib/pureboot/ansible.sh
     fi
-    jq '.phone_home // empty' "$PB_RUN/next.json" > "$PB_RUN/phone_home.json"
-    jq -c '.tasks // [] | map(select(type == "object"))' "$PB_RUN/next.json" > "$PB_RUN/tasks.json"
-    if [ "$state" = deprovisioning ]; then
-        # Deprovisioning only inventories and wipes, whatever else the workflow lists;
-        # with no disk_wipe task it still wipes (secure, falling back to zeros).
-        jq -c 'map(select(.type == "disk_wipe" or .type == "inventory" or .type == "reboot"))
-               | if any(.[]; .type == "disk_wipe") then . else . + [{"type": "disk_wipe", "method": "secure"}] end' \
-            "$PB_RUN/tasks.json" > "$PB_RUN/tasks.wipe" && mv "$PB_RUN/tasks.wipe" "$PB_RUN/tasks.json"
-    fi
-    if [ "$state" = discovered ]; then
-        # Inventory boot of a discovered node: its token allows the inventory report and
-        # nothing else, so only inventory (and how to end) runs and no progress is sent.
-        jq -c 'map(select(.type == "inventory" or .type == "reboot"))
-               | if any(.[]; .type == "inventory") then . else [{"type": "inventory"}] + . end' \
-            "$PB_RUN/tasks.json" > "$PB_RUN/tasks.inv" && mv "$PB_RUN/tasks.inv" "$PB_RUN/tasks.json"
-        echo inventory > "$PB_RUN/mode"
-    fi
-    case "$state" in
-        deprovisioning) done_status=wiped; final=poweroff ;;
-        discovered) done_status=inventoried; final=poweroff ;;
-        *) done_status=installed; final=reboot ;;
-    esac
-    echo "$final" > "$PB_RUN/final"
-    count=$(jq length "$PB_RUN/tasks.json")
-    inventory_mode || report installing 0 "starting" "agent running $count task(s)" || true
-    i=0
-    while [ "$i" -lt "$count" ]; do
-        jq ".[$i]" "$PB_RUN/tasks.json" > "$PB_RUN/task.json"
-        rm -f "$PB_RUN/failure"
-        run_task "$i" "$PB_RUN/task.json" "$count" || fail "task $(( i + 1 )) failed"
-        i=$((i + 1))
-    done
-    log "all tasks done"
-    n=0
-    until report "$done_status" 100 done "agent finished $count task(s)" "$(collect_extra)"; do
-        n=$((n + 1)); [ $n -ge 10 ] && { log "could not report $done_status"; exit 5; }; sleep 3
-    done
+    log "the controller has no run for this node in state ${state:-unknown}: powering off"
+    echo poweroff > "$PB_RUN/final"
     exit 0
 }
 

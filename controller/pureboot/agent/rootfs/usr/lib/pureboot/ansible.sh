@@ -2,7 +2,8 @@
 # The agent as an Ansible-managed host (engine "ansible" in /next): start dropbear with the
 # run's public key, report ready with our address and host key, then wait while the
 # controller's provisioning job drives the node over SSH. The node's state says when it
-# is done: installed -> reboot into the disk; anything else -> the failure path.
+# is done: installed/retired/inventoried -> what /next's "after" says (or the play's reboot
+# step wrote in $PB_RUN/final); anything else -> the failure path.
 . /usr/lib/pureboot/lib.sh
 load_cmdline
 POLL=${PB_POLL:-5}
@@ -39,6 +40,7 @@ report_ready() {
 # has no side effects for a node that is done, says how it ended.
 wait_outcome() {
     while sleep "$POLL"; do
+        anonymous=""
         if api GET /api/v1/next; then
             state=$(jq -r '.state // empty' "$PB_RUN/api.body")
         elif [ "$API_CODE" = 401 ]; then
@@ -46,19 +48,31 @@ wait_outcome() {
             token=$PB_TOKEN; PB_TOKEN=""
             api GET "/api/v1/next?mac=$mac"; rc=$?; PB_TOKEN=$token
             [ $rc = 0 ] || continue
-            state=$(jq -r '.state // empty' "$PB_RUN/api.body")
+            state=$(jq -r '.state // empty' "$PB_RUN/api.body"); anonymous=1
         else
             continue
         fi
-        case "$state" in
-            installing|deprovisioning|migrating) continue ;;
-            installed|active) log "provisioning job done: node $state"; echo reboot > "$PB_RUN/final"; return 0 ;;
-            retired) log "provisioning job done: node retired"; echo poweroff > "$PB_RUN/final"; return 0 ;;
+        case "$state/$anonymous" in
+            installing/*|deprovisioning/*|migrating/*|discovered/) continue ;;
+            installed/*|active/*|retired/*) log "provisioning job done: node $state"; return 0 ;;
+            discovered/1)  # the token is gone: stored facts say the inventory is done
+                [ "$(jq -r '.action // empty' "$PB_RUN/api.body")" = agent ] && {
+                    log "inventory job ended without facts"; return 1; }
+                log "inventory job done"; return 0 ;;
             *) log "provisioning ended with the node ${state:-unknown}"; return 1 ;;
         esac
     done
 }
 
-ssh_up || { log "FAILED: sshd: $(cat "$PB_RUN/failure" /run/dropbear.log 2>/dev/null | tail -3)"; exit 1; }
-report_ready || { log "FAILED: $(cat "$PB_RUN/failure")"; exit 1; }
+fail() {
+    log "FAILED: $1"
+    # A discovered node has no failed state (its token cannot report one): the console says why.
+    [ "$(jq -r '.state // empty' "$PB_RUN/next.json")" = discovered ] && exit 1
+    report failed "" failed "agent: $1" >/dev/null 2>&1
+    exit 1
+}
+
+jq -r '.after // "reboot"' "$PB_RUN/next.json" > "$PB_RUN/final"
+ssh_up || fail "sshd: $(cat "$PB_RUN/failure" /run/dropbear.log 2>/dev/null | tail -3)"
+report_ready || fail "$(cat "$PB_RUN/failure")"
 wait_outcome

@@ -54,7 +54,7 @@ api() {
 }
 
 # report STATUS [PROGRESS] [PHASE] [MESSAGE] [EXTRA_JSON_FILE]
-# Sends the pending log lines with it; EXTRA is merged in (hardware, evidence, ...).
+# Sends the pending log lines with it; EXTRA is merged in (ready: address, host key).
 report() {
     status=$1; progress=$2; phase=$3; message=$4; extra=${5:-}
     [ -n "$extra" ] && [ -s "$extra" ] || extra=$PB_RUN/empty.json
@@ -81,64 +81,6 @@ report() {
     done
     return 1
 }
-
-# Inventory boot of a discovered node (agent.sh): only the final `inventoried` report.
-inventory_mode() { [ "$(cat "$PB_RUN/mode" 2>/dev/null)" = inventory ]; }
-
-# -- results for the final report -------------------------------------------------------
-# Tasks drop JSON objects in $PB_RUN/evidence.d/<kind>.<n>.json and the inventory in
-# $PB_RUN/hardware.json; collect_extra merges them into {hardware, evidence: {kind: [..]}}.
-add_evidence() {
-    mkdir -p "$PB_RUN/evidence.d"
-    n=$(ls "$PB_RUN/evidence.d" | wc -l)
-    cat > "$PB_RUN/evidence.d/$1.$(printf %04d "$n").json"
-}
-
-collect_extra() {
-    out=$PB_RUN/extra.json
-    ev=$(ls "$PB_RUN"/evidence.d/*.json 2>/dev/null)
-    hw=$PB_RUN/hardware.json; [ -s "$hw" ] || hw=""
-    jq -n --slurpfile hw "${hw:-/dev/null}" '{} + (if ($hw | length) > 0 then {hardware: $hw[0]} else {} end)' > "$out.1"
-    if [ -n "$ev" ]; then
-        for f in $ev; do k=$(basename "$f"); jq -c --arg k "${k%%.*}" '{($k): [.]}' "$f"; done \
-            | jq -s 'reduce .[] as $e ({}; . as $acc | $e | to_entries[0] as $x
-                     | $acc + {($x.key): (($acc[$x.key] // []) + $x.value)}) | {evidence: .}' > "$out.2"
-        jq -s '.[0] + .[1]' "$out.1" "$out.2" > "$out"
-    else
-        mv "$out.1" "$out"
-    fi
-    echo "$out"
-}
-
-# -- JSON task parameters --------------------------------------------------------------
-# param TASK_FILE KEY [DEFAULT] -> the value (strings raw, others as JSON), or DEFAULT
-param() {
-    v=$(jq -r --arg k "$2" 'if has($k) and .[$k] != null then .[$k] else empty end' "$1")
-    [ -n "$v" ] && echo "$v" || echo "${3:-}"
-}
-
-# -- disks -----------------------------------------------------------------------------
-is_true() { case "$1" in true|1|yes|on) return 0 ;; esac; return 1; }
-
-disk_size() { echo $(( $(cat "/sys/class/block/$(basename "$1")/size") * 512 )); }
-
-list_disks() {
-    # Whole local disks: virtio, SCSI/SATA, NVMe, MMC; not loop/ram/optical/removable.
-    for d in /sys/block/*; do
-        n=$(basename "$d")
-        case "$n" in loop*|ram*|zram*|sr*|fd*|dm-*|md*|nbd*) continue ;; esac
-        [ "$(cat "$d/removable" 2>/dev/null)" = 1 ] && continue
-        [ "$(cat "$d/size")" -gt 0 ] 2>/dev/null || continue
-        echo "/dev/$n"
-    done
-}
-
-part_dev() {
-    # part_dev /dev/vda 1 -> /dev/vda1 ; /dev/nvme0n1 1 -> /dev/nvme0n1p1
-    case "$1" in *[0-9]) echo "${1}p$2" ;; *) echo "$1$2" ;; esac
-}
-
-first_disk() { list_disks | head -n 1; }
 
 # -- end of the run --------------------------------------------------------------------
 finish_machine() {
