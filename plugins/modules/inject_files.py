@@ -25,6 +25,9 @@ description:
     only when something was written.
   - Filesystems without Unix modes (vfat, exfat, ntfs) take their modes from mount options, so
     O(files[].mode) is neither set nor compared there.
+  - When M(pureboot.pureboot.disk_image) left a marker for O(dest) in O(state_dir) and O(dest) still
+    matched it, the marker gets the new fingerprint afterwards, so disk_image with the same checksum
+    still finds its image there (the files and even a mount change the sampled blocks).
   - Refuses a partition that is mounted (also through another loop device of the same image file),
     and paths that leave the filesystem (C(..), symlinks pointing outside, a symlink as the file).
 version_added: 0.1.0
@@ -64,6 +67,10 @@ options:
         description: Octal mode, quoted in YAML.
         type: str
         default: "0644"
+  state_dir:
+    description: Where M(pureboot.pureboot.disk_image) keeps its idempotency markers.
+    type: path
+    default: /var/lib/pureboot/disk_image
 requirements:
   - util-linux (losetup, blockdev, partx, mount, umount); the kernel's filesystem drivers.
 notes:
@@ -127,7 +134,7 @@ files:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pureboot.pureboot.plugins.module_utils import blockdev, filesystems, inject
+from ansible_collections.pureboot.pureboot.plugins.module_utils import blockdev, filesystems, image_deploy, inject
 
 
 def refuse_mounted(module, node, what):
@@ -158,6 +165,7 @@ def main():
             content=dict(type="str", required=True, no_log=True),
             mode=dict(type="str", default="0644"),
         )),
+        state_dir=dict(type="path", default="/var/lib/pureboot/disk_image"),
     ), supports_check_mode=True)
     dest, number = module.params["dest"], module.params["partition"]
     what = "partition %d of %s" % (number, dest)
@@ -169,6 +177,8 @@ def main():
         module.fail_json(msg="%s not found" % dest)
     if number < 1:
         module.fail_json(msg="partition must be 1 or more (got %d)" % number)
+    state_dir = module.params["state_dir"]
+    marker = None if module.check_mode else image_deploy.marker_in_place(state_dir, dest)
     try:
         if blockdev.is_block(dest):
             node = filesystems.find_partition(module.run_command, dest, number)
@@ -182,6 +192,11 @@ def main():
                 fstype, files, diffs = inject_into(module, node, specs)
     except (filesystems.FsError, inject.InjectError, IOError, OSError) as exc:
         module.fail_json(msg="%s: %s" % (what, exc))
+    if marker:
+        try:
+            image_deploy.refresh_marker(state_dir, dest, marker)
+        except (IOError, OSError) as exc:
+            module.warn("files written, but disk_image's marker could not be refreshed: %s" % exc)
     changed = any(f["changed"] for f in files)
     done = [f["path"] for f in files if f["changed"]]
     if not done:

@@ -11,6 +11,8 @@ import functools
 import hashlib
 import json
 import os
+import shutil
+import subprocess
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
@@ -100,6 +102,29 @@ def test_deploy_image_into_a_file(local_ansible, web, tmp_path):
 
     rc, res, report = run(local_ansible, "deploy_image", tmp_path, extra)
     assert rc == 0 and res["Write the image"]["changed"] is False, report  # the module's marker
+
+
+@pytest.mark.skipif(not (shutil.which("sfdisk") and shutil.which("mkfs.ext4") and shutil.which("losetup")),
+                    reason="needs sfdisk, mkfs.ext4 and losetup")
+def test_deploy_image_injects_files_and_stays_idempotent(local_ansible, web, tmp_path):
+    root, url, _ = web
+    image = root / "disk.raw"
+    subprocess.run(["truncate", "-s", "8M", str(image)], check=True)
+    subprocess.run(["sfdisk", "--quiet", str(image)], input="start=2048, type=83\n", text=True, check=True)
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-E", "offset=1048576", str(image), "7M"], check=True)
+    secret = "inject-secret-" + os.urandom(8).hex()
+    extra = {"image_deploy_url": url + "/disk.raw", "image_deploy_dest": str(tmp_path / "disk.img"),
+             "image_deploy_checksum": hashlib.sha256(image.read_bytes()).hexdigest(),
+             "image_deploy_state_dir": str(tmp_path / "state"),
+             "image_deploy_inject_files": [{"path": "etc/pureboot.json", "content": secret, "mode": "0600"}]}
+    rc, res, report = run(local_ansible, "deploy_image", tmp_path, extra)
+    assert rc == 0, report
+    assert res["Write the image"]["changed"] and res["Inject files into the image"]["changed"]
+    assert secret not in json.dumps(report)
+    # The second run finds the image (inject_files refreshed disk_image's marker) and the file.
+    rc, res, report = run(local_ansible, "deploy_image", tmp_path, extra)
+    assert rc == 0, report
+    assert not res["Write the image"]["changed"] and not res["Inject files into the image"]["changed"]
 
 
 def test_deploy_image_wrong_checksum_zeroes_the_start(local_ansible, web, tmp_path):
