@@ -58,7 +58,9 @@ options:
         type: int
         default: 1
       loader:
-        description: Path of the EFI binary on that partition, with backslashes, for example V(\\EFI\\debian\\shimx64.efi).
+        description:
+          - Path of the EFI binary on that partition, with backslashes, for example V(\\EFI\\debian\\shimx64.efi);
+            needed to create the entry.
         type: str
   state:
     description: V(present) creates entries and sets the order; V(absent) deletes the named entries.

@@ -121,7 +121,9 @@ files:
   elements: dict
   contains:
     path: {description: Absolute path inside the filesystem., type: str}
-    changed: {description: Whether the file was (or, in check mode, would be) written or its mode changed., type: bool}
+    changed:
+      description: Whether the file was written or its mode changed (in check mode, whether it would be).
+      type: bool
     sha256: {description: sha256 of the wanted content., type: str}
     mode: {description: The file's mode afterwards (what the filesystem shows)., type: str}
   sample:

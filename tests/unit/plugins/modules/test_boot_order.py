@@ -114,7 +114,8 @@ def changing_calls(state):
 def test_order_next_and_create_then_idempotent(fake, tmp_path):
     args, read = fake
     task = args(order=["PureBoot network", "debian"], next_boot="debian",
-                entries=[{"label": "debian", "disk": "/dev/vda", "partition": 1, "loader": "\\EFI\\debian\\shimx64.efi"}])
+                entries=[{"label": "debian", "disk": "/dev/vda", "partition": 1,
+                          "loader": "\\EFI\\debian\\shimx64.efi"}])
     planned = run_module("boot_order", task, check_mode=True, tmp_path=tmp_path)
     assert planned.get("changed") is True, planned
     assert changing_calls(read()) == []  # check mode changed nothing
@@ -189,7 +190,8 @@ def test_parse_plain_verbose_and_old_formats(fake, tmp_path):
     assert verbose["entries"]["0003"]["path"].startswith("PciRoot(0x0)") and plain["entries"]["0003"]["path"] == ""
     old = efiboot.parse("BootCurrent: 0008\nBootNext: 0010\nTimeout: 0 seconds\nBootOrder: 0010,0003\n"
                         "Boot0003* ATA HDD2: WDC WD5000LPVT    ACPI(a0341d0,0)PCI(1f,2)03120a0001\n"
-                        "Boot0010* Windows Boot Manager  HD(2,1f4800,82000,7293)File(\\EFI\\Microsoft\\Boot\\bootmgfw.efi)\n"
+                        "Boot0010* Windows Boot Manager  HD(2,1f4800,82000,7293)"
+                        "File(\\EFI\\Microsoft\\Boot\\bootmgfw.efi)\n"
                         "Boot0014  Setup \n")
     assert old["next"] == "0010" and old["order"] == ["0010", "0003"]
     assert old["entries"]["0003"]["label"] == "ATA HDD2: WDC WD5000LPVT"
