@@ -1,14 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: PureBoot contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Partition device nodes (of disks and of image files, through a loop device), probing and mkfs."""
+"""Partition device nodes (of disks and of image files, through a loop device), mounting, probing and mkfs."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import os
+import tempfile
 import time
+
+from ansible_collections.pureboot.pureboot.plugins.module_utils import blockdev
 
 MKFS = {
     "ext4": lambda node, label: ["mkfs.ext4", "-F", "-q"] + (["-L", label] if label else []) + [node],
@@ -22,8 +25,27 @@ class FsError(Exception):
     pass
 
 
+def sysfs_partitions(disk):
+    """{number: /dev/<name>} of the partitions the kernel knows on ``disk`` (from /sys/class/block)."""
+    found = {}
+    base = blockdev.sysfs_dir(disk)
+    try:
+        children = os.listdir(base)
+    except OSError:
+        return found
+    for child in children:
+        number = blockdev.read_sysfs(os.path.join(base, child, "partition"))
+        if number and number.isdigit():
+            found[int(number)] = "/dev/" + child
+    return found
+
+
 def partition_node(disk, number):
-    """/dev/sda -> /dev/sda1; /dev/nvme0n1 and /dev/loop0 -> ...p1."""
+    """The kernel's name when it knows the partition, else the convention:
+    /dev/sda -> /dev/sda1; /dev/nvme0n1 and /dev/loop0 -> ...p1."""
+    known = sysfs_partitions(disk).get(number)
+    if known:
+        return known
     return "%s%s%d" % (disk, "p" if disk[-1:].isdigit() else "", number)
 
 
@@ -38,6 +60,31 @@ def ensure_nodes(run_command, disk, count, wait=5.0):
             raise FsError("partition devices of %s did not appear: %s" % (disk, ", ".join(nodes)))
         time.sleep(0.2)
     return nodes
+
+
+def reread_table(run_command, disk):
+    """Make the kernel's partitions of ``disk`` match its table: ``blockdev --rereadpt``, which
+    fails while a partition is in use, then ``partx -u``/``-a`` (also what adds a loop device's
+    partitions where partition scanning shows none)."""
+    rc, out, err = run_command(["blockdev", "--rereadpt", disk])
+    if rc != 0 or not sysfs_partitions(disk):
+        run_command(["partx", "-u", disk])
+        run_command(["partx", "-a", disk])
+
+
+def find_partition(run_command, disk, number, wait=5.0):
+    """Device node of partition ``number`` of ``disk`` after a re-read, waiting for it to appear."""
+    reread_table(run_command, disk)
+    deadline = time.time() + wait
+    while True:
+        known = sysfs_partitions(disk)
+        node = known.get(number)
+        if node and os.path.exists(node):
+            return node
+        if time.time() > deadline:
+            have = ", ".join(str(n) for n in sorted(known)) or "none"
+            raise FsError("partition %d not found on %s (partitions: %s)" % (number, disk, have))
+        time.sleep(0.2)
 
 
 class Loop:
@@ -57,6 +104,43 @@ class Loop:
 
     def __exit__(self, *exc):
         self.run_command(["losetup", "-d", self.device])
+
+
+class Mount:
+    """``node`` mounted (filesystem type detected by mount) in a private temp dir for as long
+    as the ``with`` lasts; ``.path`` is the directory, ``.fstype`` the type mount chose."""
+
+    def __init__(self, run_command, node, readonly=False):
+        self.run_command, self.node, self.readonly = run_command, node, readonly
+        self.path = self.fstype = None
+
+    def __enter__(self):
+        self.path = tempfile.mkdtemp(prefix="pureboot-mnt-")  # mode 0700
+        options = "ro" if self.readonly else "rw"
+        rc, out, err = self.run_command(["mount", "-o", options + ",nodev,nosuid,noexec", self.node, self.path])
+        if rc != 0:
+            os.rmdir(self.path)
+            raise FsError("cannot mount %s: %s" % (self.node, (err or out).strip()))
+        self.fstype = mount_type(self.path)
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        rc, out, err = self.run_command(["umount", self.path])
+        if rc == 0:
+            os.rmdir(self.path)
+        elif exc_type is None:  # an error already on its way is the one to report
+            raise FsError("cannot unmount %s from %s: %s" % (self.node, self.path, (err or out).strip()))
+
+
+def mount_type(path, mounts_file="/proc/self/mounts"):
+    """Filesystem type of the mount at ``path`` (the last one there wins)."""
+    found = None
+    with open(mounts_file) as handle:
+        for line in handle:
+            fields = line.split()
+            if len(fields) > 2 and fields[1] == path:
+                found = fields[2]
+    return found
 
 
 def probe(run_command, node):

@@ -81,6 +81,7 @@ def disks(root="/"):
             "wwid": _read(os.path.join(sys_dir, "wwid")) or _read(os.path.join(sys_dir, "device", "wwid")),
             "rotational": _read(os.path.join(sys_dir, "queue", "rotational")) == "1",
             "removable": _read(os.path.join(sys_dir, "removable")) == "1",
+            "read_only": _read(os.path.join(sys_dir, "ro")) == "1",
             "transport": "nvme" if name.startswith("nvme") else ("virtio" if name.startswith("vd") else None),
         })
     return out

@@ -70,6 +70,33 @@ def already_deployed(state_dir, dest, checksum):
     return marker
 
 
+def _fresh_fingerprint(dest, length):
+    # Past the page cache: a write through a partition's device is not seen in the disk's cache.
+    fd = os.open(dest, os.O_RDONLY)
+    try:
+        blockdev.drop_cache(fd)
+    finally:
+        os.close(fd)
+    return blockdev.fingerprint(dest, length)
+
+
+def marker_in_place(state_dir, dest):
+    """The marker of the image ``dest`` still holds as disk_image left it, whatever its checksum."""
+    marker = read_marker(state_dir, dest)
+    try:
+        if marker and _fresh_fingerprint(dest, marker["bytes"]) == marker.get("fingerprint"):
+            return marker
+    except (IOError, OSError, KeyError):
+        pass
+    return None
+
+
+def refresh_marker(state_dir, dest, marker):
+    """After another PureBoot step wrote into ``dest`` (inject_files), record its new fingerprint:
+    the image is still the one deployed, so disk_image with the same checksum stays a no-op."""
+    write_marker(state_dir, dest, dict(marker, fingerprint=_fresh_fingerprint(dest, marker["bytes"])))
+
+
 class Deployment:
     """One write of ``url`` to ``dest``; ``run()`` returns the module's result fields."""
 

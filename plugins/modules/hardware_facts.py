@@ -50,7 +50,7 @@ ansible_facts:
     pureboot_hardware:
       description:
         - C(cpu) (model, count, sockets, cores, architecture), C(memory) (total_bytes),
-          C(disks) (name, path, size_bytes, model, vendor, serial, wwid, rotational, removable, transport),
+          C(disks) (name, path, size_bytes, model, vendor, serial, wwid, rotational, removable, read_only, transport),
           C(nics) (name, mac, driver, link, operstate, speed_mbps, mtu),
           C(dmi) (vendor, product, serial, uuid, version, board, bios, chassis) and
           C(firmware) (mode V(bios) or V(uefi), efi_bits).
@@ -60,7 +60,7 @@ ansible_facts:
         cpu: {model: "Intel(R) Xeon(R) Silver 4314", count: 32, sockets: 1, cores: 16, architecture: x86_64}
         memory: {total_bytes: 68719476736}
         disks: [{name: sda, path: /dev/sda, size_bytes: 480103981056, model: "SAMSUNG MZ7LH480",
-                 serial: S45PNA0M, rotational: false, removable: false}]
+                 serial: S45PNA0M, rotational: false, removable: false, read_only: false}]
         nics: [{name: eno1, mac: "3c:ec:ef:00:00:01", driver: ixgbe, link: true, speed_mbps: 10000}]
         dmi: {vendor: Supermicro, product: SYS-1029P, serial: A1234}
         firmware: {mode: uefi, efi_bits: "64"}

@@ -6,6 +6,7 @@ import functools
 import gzip
 import hashlib
 import os
+import shutil
 import subprocess
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -76,3 +77,37 @@ def test_deploy_wipe_partition_and_facts_by_fqcn(local_ansible, web, tmp_path):
     assert rc == 0 and res["layout"]["changed"], res
     rc, res, _ = local_ansible.playbook([{"name": "layout", "pureboot.pureboot.partition": layout}])
     assert res["layout"]["changed"] is False, res
+
+
+def test_inject_files_and_boot_order_by_fqcn(local_ansible, tmp_path):
+    """inject_files into an ext4 partition of an image file; boot_order skipped as on a BIOS machine."""
+    if os.geteuid() != 0 or not shutil.which("losetup") or not shutil.which("debugfs"):
+        pytest.skip("needs root, losetup and debugfs")
+    disk, part = tmp_path / "disk.img", tmp_path / "part.img"
+    for path, size in ((disk, 24 * MiB), (part, 20 * MiB)):
+        with open(path, "wb") as handle:
+            handle.truncate(size)
+    subprocess.run(["sfdisk", "-q", str(disk)], input="label: gpt\n1MiB,,L\n", text=True, check=True)
+    subprocess.run(["mkfs.ext4", "-F", "-q", str(part)], check=True)
+    with open(disk, "r+b") as handle:
+        handle.seek(MiB)
+        handle.write(part.read_bytes())
+    inject = {"dest": str(disk), "files": [{"path": "pureboot.json", "content": '{"token": "t0ken-abc"}',
+                                            "mode": "0600"}]}
+    boot = {"order": ["PureBoot network", "debian"], "skip_on_bios": True, "efi_path": str(tmp_path / "no-efi")}
+    rc, res, _ = local_ansible.playbook([
+        {"name": "inject", "pureboot.pureboot.inject_files": inject},
+        {"name": "again", "pureboot.pureboot.inject_files": inject},
+        {"name": "boot", "pureboot.pureboot.boot_order": boot},
+    ], diff=True)
+    assert rc == 0, res
+    assert res["inject"]["changed"] and res["inject"]["files"][0]["mode"] == "0600", res
+    assert res["again"]["changed"] is False
+    assert res["boot"]["changed"] is False and "skipped" in res["boot"]["msg"]
+    with open(disk, "rb") as handle:
+        handle.seek(MiB)
+        part.write_bytes(handle.read(20 * MiB))
+    content = subprocess.run(["debugfs", "-R", "cat /pureboot.json", str(part)], capture_output=True, text=True,
+                             check=True).stdout
+    assert content == '{"token": "t0ken-abc"}'
+    assert subprocess.run(["losetup", "-j", str(disk)], capture_output=True, text=True).stdout == ""

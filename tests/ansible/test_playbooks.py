@@ -39,7 +39,8 @@ def test_register_nodes_from_csv_vars_and_inventory(ansible, controller, tmp_pat
     assert rc == 0 and not any(r["changed"] for r in res["Register or update each node"][0]["results"])
 
 
-@pytest.mark.parametrize("playbook", ["site", "boot_server", "controller", "register_nodes"])
+@pytest.mark.parametrize("playbook", ["site", "boot_server", "controller", "register_nodes", "deploy_image",
+                                      "deprovision", "inventory"])
 def test_playbooks_parse(ansible, playbook):
     import subprocess
 

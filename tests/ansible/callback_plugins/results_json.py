@@ -10,7 +10,7 @@ DOCUMENTATION = """
 name: results_json
 type: stdout
 short_description: all task results as one JSON document (PureBoot tests)
-description: Prints the plays, their tasks with each host's result, and the stats as JSON.
+description: Prints the plays, their tasks with each host's result, the stats and the set_stats data as JSON.
 """
 
 
@@ -56,4 +56,4 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_stats(self, stats):
         summary = {host: stats.summarize(host) for host in sorted(stats.processed)}
-        print(json.dumps({"plays": self.plays, "stats": summary}, default=str))
+        print(json.dumps({"plays": self.plays, "stats": summary, "custom_stats": stats.custom}, default=str))

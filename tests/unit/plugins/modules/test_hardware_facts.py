@@ -45,6 +45,7 @@ def fake_host(root):
         if serial:
             put(root, "sys/block/%s/device/serial" % name, serial)
     put(root, "sys/block/nvme0n1/serial", "S64DNX0R")
+    put(root, "sys/block/nvme0n1/ro", "1")
     put(root, "sys/block/loop0/size", "100")
     put(root, "sys/bus/pci/drivers/igb/.keep", "")
     put(root, "sys/devices/pci0/eth/.keep", "")
@@ -75,6 +76,7 @@ def test_inventory_from_sys_and_proc(tmp_path):
     assert disks["sda"]["model"] == "WDC WD10EZEX" and disks["sda"]["serial"] == "WD-123"
     assert disks["nvme0n1"]["rotational"] is False and disks["nvme0n1"]["serial"] == "S64DNX0R"
     assert disks["nvme0n1"]["transport"] == "nvme"
+    assert disks["nvme0n1"]["read_only"] is True and disks["sda"]["read_only"] is False
     nics = {n["name"]: n for n in facts["nics"]}
     assert sorted(nics) == ["eno1", "eno2"]
     assert nics["eno1"] == {"name": "eno1", "mac": "3c:ec:ef:00:00:01", "driver": "igb", "link": True,
