@@ -42,6 +42,7 @@ from pureboot.agent.builder import build as build_agent  # noqa: E402
 from tests.support import diskimage, qemu  # noqa: E402
 from tests.support.bootenv import debian_kernel  # noqa: E402
 from tests.support.netlab import NetLab  # noqa: E402
+from tests.support.playbooks import DEPLOY_PLAYBOOK  # noqa: E402
 from tests.support.site import Site  # noqa: E402
 
 GiB = 1 << 30
@@ -100,25 +101,6 @@ def tasklist_run(site: Site, lab: NetLab, work: Path, template: dict, size: int,
             "bytes": deploy["bytes"], "job_s": job["elapsed"]}
 
 
-PLAYBOOK = """
-- hosts: all
-  gather_facts: false
-  tasks:
-    - name: Reach the agent
-      ansible.builtin.ping:
-    - ansible.builtin.slurp:
-        src: /run/pureboot/token
-      register: node_token
-      no_log: true
-    - name: Deploy the image
-      pureboot.pureboot.disk_image:
-        url: "{{ pureboot_controller_url }}/api/v1/templates/{{ pureboot_templates[0] }}/content"
-        dest: /dev/vda
-        headers:
-          Authorization: "Bearer {{ node_token.content | b64decode | trim }}"
-"""
-
-
 def _seconds(stamp: str) -> float:
     from datetime import datetime
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
@@ -126,7 +108,7 @@ def _seconds(stamp: str) -> float:
 
 def playbook_run(site: Site, lab: NetLab, work: Path, template: dict, size: int, name: str) -> dict:
     workflow = site.api("POST", "/api/v1/workflows", json={
-        "name": f"bench-{name}", "playbook_text": PLAYBOOK,
+        "name": f"bench-{name}", "playbook_text": DEPLOY_PLAYBOOK,
         "variables": {"pureboot_templates": [template["id"]]}}).json()
     disk = qemu.blank_disk(work / f"{name}.disk", f"{(size >> 20) + 64}M")
     vm = qemu.VM(lab, work, name, disk=disk, boot=("net", "disk"), memory=1024)

@@ -332,16 +332,18 @@ def decompressor(fmt, sink):
     raise StreamError("unsupported stream format %r" % fmt)
 
 
-def stream(download, fmt, sink):
+def stream(download, fmt, sink, hashing=True):
     """Download everything into ``sink`` through the format's decompressor.
-    Returns the sha256 hex digest of the downloaded (still compressed) bytes."""
-    digest = hashlib.sha256()
+    Returns the sha256 hex digest of the downloaded (still compressed) bytes, or None
+    without ``hashing``."""
+    digest = hashlib.sha256() if hashing else None
     dec = decompressor(fmt, sink)
     try:
         for chunk in download.chunks(0):
-            digest.update(chunk)
+            if digest is not None:
+                digest.update(chunk)
             dec.feed(chunk)
         dec.finish()
     finally:
         sink.close()
-    return digest.hexdigest()
+    return digest.hexdigest() if digest is not None else None

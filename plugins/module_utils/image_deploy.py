@@ -141,22 +141,25 @@ class Deployment:
         seconds = max(time.time() - started, 1e-6)
         result.update(format=fmt, seconds=round(seconds, 3), resumes=self.download.resumes,
                       mb_per_s=round(result["bytes"] / MiB / seconds, 1))
+        writes = result.pop("writes")
+        deferred = result["sha256"] is None
+        if deferred:  # a raw image read back anyway: hashed once, there (see _stream)
+            result["sha256"] = result["image_sha256"] = blockdev.hash_ranges(self.dest, writes)
         if self.checksum and result["sha256"] != self.checksum:
             self.clear_boot_sector_path()
-            raise DeployError("checksum mismatch: expected sha256 %s, downloaded %s%s"
-                              % (self.checksum, result["sha256"], self.cleared()), expected=self.checksum, actual=result["sha256"],
+            raise DeployError("checksum mismatch: expected sha256 %s, %s %s%s"
+                              % (self.checksum, "the disk reads back" if deferred else "downloaded",
+                                 result["sha256"], self.cleared()), expected=self.checksum, actual=result["sha256"],
                               sha256=result["sha256"], bytes=result["bytes"])
-        if self.verify == "readback":
-            got = blockdev.hash_ranges(self.dest, result.pop("writes"))
+        if self.verify == "readback" and not deferred:
+            got = blockdev.hash_ranges(self.dest, writes)
             if got != result["image_sha256"]:
                 self.clear_boot_sector_path()
                 raise DeployError("read-back verification failed: %s reads back sha256 %s, wrote %s%s"
                                   % (self.dest, got, result["image_sha256"], self.cleared()),
                                   readback_sha256=got)
-            result["verified"] = True
-        else:
-            result.pop("writes")
-            result["verified"] = False
+        result["verified"] = self.verify == "readback"
+        result["verify_seconds"] = round(time.time() - started - seconds, 3)
         return result
 
     def _stream(self, fd, capacity, fmt):
@@ -164,7 +167,11 @@ class Deployment:
         if capacity is not None and fmt == "raw" and size and size > capacity:
             raise DeployError("%s (%d bytes) is too small for the image (%d bytes)" % (self.dest, capacity, size))
         sink = disk_stream.Sink(fd, hashing=fmt != "raw")  # raw: what is written is what was downloaded
-        sha = disk_stream.stream(self.download, fmt, sink)
+        # A raw image with a checksum that is read back anyway is hashed only there: the
+        # disk reading back the expected digest proves the download and the write at once,
+        # and the copy runs at the speed of curl | dd (one hash pass less on every byte).
+        deferred = fmt == "raw" and bool(self.checksum) and self.verify == "readback"
+        sha = disk_stream.stream(self.download, fmt, sink, hashing=not deferred)
         return {"sha256": sha, "image_sha256": sink.sha256.hexdigest() if sink.sha256 else sha, "bytes": sink.bytes,
                 "downloaded_bytes": self.download.total or sink.bytes, "writes": [(0, sink.bytes)]}
 

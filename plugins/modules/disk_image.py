@@ -22,6 +22,9 @@ description:
   - The sha256 returned in RV(sha256) and compared with O(checksum) is that of the B(downloaded
     bytes), the file exactly as served (compressed or qcow2), which is what a template's sha256 is.
     RV(image_sha256) is that of the raw bytes written to O(dest).
+  - A C(raw) image with O(checksum) and O(verify=readback) is hashed once, from the read-back
+    (the bytes served are the bytes written), so the write runs at the speed of a plain copy; a
+    mismatch then means the download or the write went wrong, and fails the same way.
   - A dropped connection is resumed with a Range request at the byte reached, up to O(retries)
     times in a row with doubling backoff; a compressed stream continues where it broke.
   - Refuses a O(dest) that is, or has partitions, mounted.
@@ -144,6 +147,10 @@ seconds:
 mb_per_s:
   description: RV(bytes) in MiB per second of RV(seconds).
   returned: success
+  type: float
+verify_seconds:
+  description: Time to hash what was written and read it back, after RV(seconds).
+  returned: changed
   type: float
 sha256:
   description: sha256 of the downloaded bytes (the file as served).

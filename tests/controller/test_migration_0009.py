@@ -8,26 +8,15 @@ import pytest
 from sqlalchemy import MetaData, Table, create_engine, insert, inspect, select
 
 from pureboot.migrate import downgrade, upgrade
+from tests.support.migrations import database_at
 
 TABLES = ("workflows", "templates", "hypervisors")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url_at_0008(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-        upgrade(url, "0008")
+    with database_at(request.param, tmp_path, "0008") as url:
         yield url
-        return
-    from tests.support.postgres import TestDatabase
-    try:
-        database = TestDatabase()
-    except Exception as exc:  # noqa: BLE001 - any reason PostgreSQL cannot run
-        pytest.skip(f"PostgreSQL unavailable: {exc}")
-    url = database.url.replace("postgresql://", "postgresql+psycopg://")
-    upgrade(url, "0008")
-    yield url
-    database.drop()
 
 
 def _seed(url: str) -> None:

@@ -99,3 +99,22 @@ def test_the_api_shows_the_translation(client_as):
              201)
     refused = admin.get(f"/api/v1/workflows/{pxe['id']}/versions/1/playbook")
     assert refused.status_code == 422 and "pxe_boot" in refused.get_json()["message"]
+
+
+def test_the_job_gets_each_referenced_template_by_its_reference(app, db, client_as):
+    """pureboot_images: what the translated play reads the URL and sha256 from."""
+    from pureboot.config import Settings
+    from pureboot.jobs import provision
+    from pureboot.models import Node
+
+    admin = client_as("admin")
+    raw = ok(admin.post("/api/v1/templates?name=img&kind=raw", data=b"disk-bytes",
+                        content_type="application/octet-stream"), 201)
+    workflow = ok(admin.post("/api/v1/workflows", json={"name": "refs", "tasks": [
+        {"type": "image_deploy", "image": raw["id"]}, {"type": "image_deploy", "image": "img"}]}), 201)
+    node = ok(admin.post("/api/v1/nodes", json={"mac": "52:54:00:aa:bb:01", "workflow_id": workflow["id"]}), 201)
+    with app.app_context(), db.session() as session:
+        images = provision.images(session, Settings(public_url="http://pb:8080"), session.get(Node, node["id"]))
+    entry = {"id": raw["id"], "url": f"http://pb:8080/api/v1/templates/{raw['id']}/content",
+             "sha256": raw["sha256"], "kind": "raw"}
+    assert images == {str(raw["id"]): entry, "img": entry}

@@ -21,6 +21,7 @@ from pureboot.agent.builder import build as build_agent
 from tests.support import diskimage, qemu
 from tests.support import netlab as netlab_mod
 from tests.support.bootenv import debian_kernel as fetch_debian_kernel
+from tests.support.playbooks import DEPLOY_PLAYBOOK
 from tests.support.bootenv import unavailable_reason as bootenv_reason
 from tests.support.site import Site, boot_service_available
 
@@ -84,7 +85,8 @@ def provision_job(site, node_id, status) -> str:
     assert len(jobs) == 1 and jobs[0]["status"] == status, jobs
     events = site.api("GET", f"/api/v1/jobs/{jobs[0]['id']}/events?page_size=200").json()["results"]
     counters = [e["counter"] for e in events]
-    assert counters == sorted(counters) and events[0]["event"] == "playbook_on_start", counters
+    assert counters == sorted(counters) and events[-1]["event"] == "playbook_on_stats", counters
+    assert [e["event"] for e in events if e["event"].startswith("playbook_on_")][0] == "playbook_on_start"
     return site.api("GET", f"/api/v1/jobs/{jobs[0]['id']}/stdout?format=txt").text
 
 
@@ -204,33 +206,11 @@ def test_bad_checksum_fails_and_never_installs(env, tmp_path):
         assert fh.read(1 << 20) == bytes(1 << 20)
 
 
-PLAYBOOK_DEPLOY = """
-- name: Deploy with the collection's modules, driven over SSH by the provisioning job
-  hosts: all
-  gather_facts: false
-  tasks:
-    - name: Inventory the hardware
-      pureboot.pureboot.hardware_facts:
-    - name: Read the node token (image downloads are in its scope)
-      ansible.builtin.slurp:
-        src: /run/pureboot/token
-      register: node_token
-      no_log: true
-    - name: Deploy the image
-      pureboot.pureboot.disk_image:
-        url: "{{ pureboot_controller_url }}/api/v1/templates/{{ pureboot_templates[0] }}/content"
-        dest: /dev/vda
-        format: raw.zst
-        headers:
-          Authorization: "Bearer {{ node_token.content | b64decode | trim }}"
-"""
-
-
 def test_playbook_workflow_runs_as_a_job_on_the_agent(env, tmp_path):
     """Workflows are playbooks: the agent reports ready, the job runs the modules on it."""
     site, lab = env["site"], env["lab"]
     resp = site.api("POST", "/api/v1/workflows", json={
-        "name": "e2e-playbook", "playbook_text": PLAYBOOK_DEPLOY,
+        "name": "e2e-playbook", "playbook_text": DEPLOY_PLAYBOOK,
         "variables": {"pureboot_templates": [env["zst"]["id"]]}})
     assert resp.status_code == 201, resp.text
     disk = qemu.blank_disk(tmp_path / "disk.raw", "128M")
@@ -250,7 +230,7 @@ def test_playbook_workflow_runs_as_a_job_on_the_agent(env, tmp_path):
     jobs = site.api("GET", f"/api/v1/jobs?node={node_id}").json()["results"]
     assert len(jobs) == 1 and jobs[0]["status"] == "successful", jobs
     stdout = site.api("GET", f"/api/v1/jobs/{jobs[0]['id']}/stdout?format=txt").text
-    for task in ("Inventory the hardware", "Read the node token", "Deploy the image"):
+    for task in ("Reach the agent", "Read the node token", "Deploy the image"):
         assert f"TASK [{task}" in stdout, stdout[-3000:]
     assert "Bearer" not in stdout and env["zst"]["id"] is not None
     with open(disk, "rb") as fh, open(env["image"], "rb") as image:

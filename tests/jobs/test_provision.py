@@ -15,8 +15,8 @@ import pytest
 from tests.jobs.conftest import all_events, wait_job
 from tests.support import agent_host as host_mod
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.geteuid() != 0, reason="needs root (netns, chroot)"),
-              pytest.mark.parametrize("executor", ["thread"])]
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.geteuid() != 0, reason="needs root (netns, chroot)")]
+BOTH_EXECUTORS = pytest.mark.parametrize("executor", ["thread", "celery"])
 
 WRITE_MARKER = """
 - name: Provision
@@ -41,6 +41,12 @@ FAIL_AT_TASK_2 = """
         msg: "disk /dev/vda is too small for the image"
     - ansible.builtin.command: "true"
 """
+
+
+@pytest.fixture
+def executor():
+    """The thread executor; the tests marked BOTH_EXECUTORS also run on a Celery worker."""
+    return "thread"
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +79,7 @@ def _ready(jobs_app, token: str, host) -> dict:
     return response.get_json()
 
 
+@BOTH_EXECUTORS
 def test_ready_agent_runs_the_workflow_playbook_as_a_job(jobs_app, jobs_client, agent_root, tmp_path):
     node_id, token = _installing_node(jobs_app, jobs_client, "prov-ok", WRITE_MARKER, "52:54:00:7a:00:01")
     spec = _agent_spec(jobs_app, token)
@@ -185,6 +192,7 @@ def test_deprovision_runs_the_workflows_wipe_steps_as_a_job(jobs_app, jobs_clien
     assert _keys(jobs_app, node_id) == 0  # the run's key pair died with the run
 
 
+@BOTH_EXECUTORS
 def test_a_discovered_node_is_inventoried_by_the_stock_playbook(jobs_app, jobs_client, agent_root, tmp_path):
     mac = "52:54:00:7a:00:06"
     token, spec = _agent_boot(jobs_app, mac)  # unknown MAC: registered, inventory boot

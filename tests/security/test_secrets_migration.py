@@ -16,6 +16,7 @@ from pureboot.config import Settings
 from pureboot.migrate import current_revision, downgrade, head_revision, upgrade
 from pureboot.models import NodeKey, Webhook
 from pureboot.secrets import SecretBox
+from tests.support.migrations import database_at
 
 HOOK_SECRET = "PLANTED-webhook-legacy-4411"
 INSTALL_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nlegacy-body-b3BlbnNzaC1r\n-----END OPENSSH PRIVATE KEY-----\n"
@@ -29,20 +30,8 @@ def _legacy(secret_key: str) -> Fernet:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url_before_0007(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-        upgrade(url, "0006")
+    with database_at(request.param, tmp_path, "0006") as url:
         yield url
-        return
-    from tests.support.postgres import TestDatabase
-    try:
-        database = TestDatabase()
-    except Exception as exc:  # noqa: BLE001 - any reason PostgreSQL cannot run
-        pytest.skip(f"PostgreSQL unavailable: {exc}")
-    url = database.url.replace("postgresql://", "postgresql+psycopg://")
-    upgrade(url, "0006")
-    yield url
-    database.drop()
 
 
 def _seed(url: str, legacy: Fernet) -> None:

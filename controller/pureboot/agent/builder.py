@@ -41,14 +41,25 @@ TOOLS: tuple[tuple[str, str], ...] = (
     ("util-linux", "blkdiscard"),  # secure discard
     ("util-linux", "wipefs"),      # quick wipe: signatures
     ("fdisk", "sfdisk"),           # grow the last partition, GPT backup relocation
+    # The collection's disk modules (partition, inject_files, disk_image's grow): busybox's
+    # blkid has no -p/-o export, and it has no partx.
+    ("util-linux", "partx"),
+    ("util-linux", "blkid"),
+    ("util-linux", "mkswap"),
+    ("mount", "losetup"),
+    ("e2fsprogs", "mkfs.ext4"),
+    ("dosfstools", "mkfs.vfat"),
     ("e2fsprogs", "e2fsck"),
     ("e2fsprogs", "resize2fs"),
     ("nvme-cli", "nvme"),          # NVMe format (secure erase)
     ("hdparm", "hdparm"),          # ATA security erase
+    ("efibootmgr", "efibootmgr"),  # EFI boot entries (pureboot.pureboot.boot_order)
     # Hashing and tee on every image byte: coreutils does it 2-4x faster than busybox
     # (measured in TCG: 64 MiB read-back hash 1.0 s vs 4.2 s). Installed over the applets.
     ("coreutils", "sha256sum"),
     ("coreutils", "tee"),
+    # busybox shred has no verified zero pass; disk_wipe's secure mode needs -n and -z.
+    ("coreutils", "shred"),
 )
 #: Kernel modules, loaded in dependency order at boot: NICs and disk controllers, the
 #: filesystems pureboot.json is injected into. Optional ones are skipped when the

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Callable
 
 
 def error_key(exc: BaseException) -> str:
@@ -78,6 +79,21 @@ class Backoff(ErrorLog):
     def wait(self, stop: threading.Event) -> bool:
         """Sleep the current delay; False when `stop` was set meanwhile."""
         return not stop.wait(self.delay)
+
+    def run(self, stop: threading.Event, step: Callable[[], None],
+            errors: tuple[type[BaseException], ...] = (Exception,)) -> None:
+        """Call `step` until `stop` is set. A step that raises one of `errors` (a broken
+        socket) is logged and retried after the delay: a receive loop never spins or dies."""
+        while not stop.is_set():
+            try:
+                step()
+            except errors as exc:
+                if stop.is_set():
+                    return
+                self.failed(exc)
+                self.wait(stop)
+                continue
+            self.ok()
 
     def _retry_note(self) -> str:
         return f"; retrying with backoff (up to {self.cap:g} s apart), logged again only if it changes"

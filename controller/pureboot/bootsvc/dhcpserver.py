@@ -109,16 +109,7 @@ class DhcpServer:
                      self.interface or "*", sock.getsockname()[1])
 
     def serve_forever(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self._receive_once()
-            except Exception as exc:  # noqa: BLE001 - a broken socket: back off, never spin
-                if self._stop.is_set():
-                    return
-                self.backoff.failed(exc)
-                self.backoff.wait(self._stop)
-                continue
-            self.backoff.ok()
+        self.backoff.run(self._stop, self._receive_once)
 
     def _receive_once(self) -> None:
         ready, _, _ = select.select(self.sockets, [], [], 0.5)

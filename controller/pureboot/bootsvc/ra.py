@@ -54,18 +54,12 @@ class RouterAdvertiser:
 
     def serve_forever(self) -> None:
         log.info("answering IPv6 router solicitations on %s (bare RA, unicast)", self.interface)
-        while not self._stop.is_set():
-            try:
-                ready, _, _ = select.select([self.sock], [], [], 0.5)
-            except (OSError, ValueError) as exc:  # a broken socket: back off, never spin
-                if self._stop.is_set():
-                    return
-                self.backoff.failed(exc)
-                self.backoff.wait(self._stop)
-                continue
-            self.backoff.ok()
-            if ready:
-                self._answer_one()
+        self.backoff.run(self._stop, self._receive_once, errors=(OSError, ValueError))
+
+    def _receive_once(self) -> None:
+        ready, _, _ = select.select([self.sock], [], [], 0.5)
+        if ready:
+            self._answer_one()
 
     def _answer_one(self) -> None:
         try:

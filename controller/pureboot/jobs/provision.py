@@ -151,7 +151,7 @@ def images(session: Session, settings: Settings, node: Node) -> dict[str, dict[s
     for template in session.scalars(select(Template).where(node_scope.template_filter(node))
                                     .order_by(Template.id)):
         entry = {"id": template.id, "url": f"{settings.base_url}/api/v1/templates/{template.id}/content",
-                 "sha256": template.sha256, "format": template.format}
+                 "sha256": template.sha256, "kind": template.kind}
         if template.id in ids:
             out[task_playbook.image_ref(template.id)] = entry
         if template.name in names:  # the newest of a name wins, as a lookup by name does
@@ -195,7 +195,7 @@ class _Provision:
             if job.status == "successful":
                 _succeeded(session, job, node, run, stats)
             else:
-                _failed(session, job, node, run)
+                _failed(session, job, node, run, stats)
             if run.kind != "install":  # the install key stays for the post-install job
                 session.execute(delete(NodeKey).where(NodeKey.node_id == node.id))
             session.commit()
@@ -230,13 +230,15 @@ def _succeeded(session: Session, job: Job, node: Node, run: Run, stats: dict[str
     transition(session, node, run.outcome, ctx, commit=False)
 
 
-def _failed(session: Session, job: Job, node: Node, run: Run) -> None:
+def _failed(session: Session, job: Job, node: Node, run: Run, stats: dict[str, Any]) -> None:
     reason = f"{run.kind} job {job.id} {job.status}: {job.job_explanation}"[:2000]
     _log(session, node, "error", reason)
     if run.kind == "inventory":  # a discovered node has no failed state: it stays, without facts
         node_inventory.end_inventory(node)
         return
     ctx = TransitionContext(actor=f"job:{job.id}", reason=reason, details={"job_id": job.id})
+    if stats.get("pureboot_evidence"):  # what was done before the failure (disks wiped, ...)
+        ctx.details["evidence"] = stats["pureboot_evidence"]
     transition(session, node, S.FAILED.value, ctx, commit=False)
 
 

@@ -73,11 +73,15 @@ def test_streams_resumes_and_verifies(http_server, tmp_path, raw_image, fmt):
     assert dest.read_bytes() == raw_image
 
 
-def test_checksum_mismatch_fails_with_both_digests_and_kills_the_boot_sector(http_server, tmp_path, raw_image):
+@pytest.mark.parametrize("verify,found", [("none", "downloaded"), ("readback", "the disk reads back")])
+def test_checksum_mismatch_fails_with_both_digests_and_kills_the_boot_sector(http_server, tmp_path, raw_image,
+                                                                             verify, found):
+    """With read-back, a raw image is hashed only there: the same failure, found on the disk."""
     http_server.files["/img"] = raw_image
     dest = tmp_path / "disk.img"
-    res = deploy(tmp_path, http_server.url + "/img", dest, checksum="0" * 64)
-    assert res["failed"] and "checksum mismatch" in res["msg"], res
+    res = deploy(tmp_path, http_server.url + "/img", dest, checksum="0" * 64, verify=verify)
+    assert res["failed"] and "checksum mismatch" in res["msg"] and found in res["msg"], res
+    assert "first MiB of %s was zeroed" % dest in res["msg"]
     assert res["expected"] == "0" * 64 and res["actual"] == sha(raw_image)
     assert dest.read_bytes()[:MiB] == b"\0" * MiB
 
