@@ -63,7 +63,7 @@ def _start_webhooks() -> None:
 def run_job_task(job_id: int) -> str:
     from celery import current_task
 
-    from . import post_install  # noqa: F401  (registers the post_install purpose)
+    from . import purposes  # noqa: F401  (post-install, provision: as in the controller)
     from .runner import run_job
     _start_webhooks()
     node = f"celery:{current_task.request.hostname}"

@@ -76,7 +76,7 @@ class JobSystem:
 
 
 def init_app(app: Flask, settings: Settings, db: Database) -> JobSystem:
-    from . import post_install, provision  # noqa: F401  (register their purposes and hooks)
+    from . import post_install, purposes  # noqa: F401  (register the purposes and hooks)
     post_install.SETTINGS = settings
     system = JobSystem(settings, db)
     app.extensions["pureboot.jobs"] = system
