@@ -98,7 +98,7 @@ def tasklist_run(site: Site, lab: NetLab, work: Path, template: dict, size: int,
     deploy = event["details"]["evidence"]["deploy"]
     job = site.api("GET", f"/api/v1/jobs/{job_id}").json()
     return {"checkin_s": checkin, "ready_s": ready, "total_s": total, "write_s": deploy["seconds"],
-            "bytes": deploy["bytes"], "job_s": job["elapsed"]}
+            "verify_s": deploy["verify_seconds"] or 0.0, "bytes": deploy["bytes"], "job_s": job["elapsed"]}
 
 
 def _seconds(stamp: str) -> float:
@@ -193,9 +193,11 @@ def main() -> None:
             tasks = tasklist_run(site, lab, work, template, size, f"tasks-{gib}g")
             playbook = playbook_run(site, lab, work, template, size, f"playbook-{gib}g")
             mb = size / 1e6
+            verified = tasks["write_s"] + tasks["verify_s"]
             print(f"{gib:g} GiB: dd {mb / dd['write_s']:.1f} MB/s ({dd['write_s']:.1f}s) | task list "
-                  f"(image_deploy role, write) {mb / tasks['write_s']:.1f} MB/s "
-                  f"({tasks['write_s']:.1f}s), ratio {dd['write_s'] / tasks['write_s']:.2f}; power-on -> "
+                  f"(image_deploy role) write {mb / tasks['write_s']:.1f} MB/s ({tasks['write_s']:.1f}s), "
+                  f"ratio {dd['write_s'] / tasks['write_s']:.2f}; with the read-back hash that checks the "
+                  f"sha256 {mb / verified:.1f} MB/s ({verified:.1f}s), ratio {dd['write_s'] / verified:.2f}; power-on -> "
                   f"check-in {tasks['checkin_s']:.1f}s, -> ready {tasks['ready_s']:.1f}s, -> installed "
                   f"{tasks['total_s']:.1f}s (job {tasks['job_s']:.1f}s)", flush=True)
             print(f"{gib:g} GiB: playbook job (disk_image over SSH) {mb / playbook['write_s']:.1f} MB/s "

@@ -118,3 +118,18 @@ def test_the_job_gets_each_referenced_template_by_its_reference(app, db, client_
     entry = {"id": raw["id"], "url": f"http://pb:8080/api/v1/templates/{raw['id']}/content",
              "sha256": raw["sha256"], "kind": "raw"}
     assert images == {str(raw["id"]): entry, "img": entry}
+
+
+def test_progress_counts_the_tasks_a_run_starts(tmp_path):
+    """Roles of the collection are expanded from their tasks/main.yml; blocks are walked."""
+    from pureboot.jobs import progress
+
+    role_tasks = progress.count_tasks(yaml.safe_load(open(progress.source_root() / "roles" / "deprovision" /
+                                                          "tasks" / "main.yml")))
+    assert role_tasks == 3  # hardware_facts, and the block's wipe and its always: publish
+    playbook = tmp_path / "run.yml"
+    playbook.write_text(task_playbook.dump(task_playbook.translate(
+        [{"type": "disk_wipe"}, {"type": "reboot"}], "t"), "h"))
+    assert progress.expected_tasks(str(playbook)) == role_tasks + 1
+    assert progress.expected_tasks("pureboot.pureboot.deprovision") == role_tasks
+    assert progress.expected_tasks(str(tmp_path / "missing.yml")) == 0

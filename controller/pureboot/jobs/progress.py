@@ -47,8 +47,8 @@ def count_tasks(tasks: Iterable[Any], seen: frozenset[str] = frozenset()) -> int
     for task in tasks:
         if not isinstance(task, dict):
             continue
-        if "block" in task:
-            total += count_tasks(task.get("block") or [], seen)
+        if "block" in task:  # its always: runs too (rescue: only after a failure)
+            total += count_tasks(task.get("block") or [], seen) + count_tasks(task.get("always") or [], seen)
             continue
         role = next((task[a] for a in ROLE_ACTIONS if a in task), None)
         if role is not None:
