@@ -2,46 +2,31 @@
 
 from __future__ import annotations
 
-import functools
 import gzip
 import hashlib
 import os
 import shutil
 import subprocess
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from tests.ansible.harness import Ansible
+from tests.ansible.image_server import NoController, serve
 
 MiB = 1024 * 1024
 
 
-class _NoController:
-    url = "http://127.0.0.1:9"  # never contacted by these modules
-    token = None
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def local_ansible(tmp_path_factory):
-    return Ansible(tmp_path_factory.mktemp("ansible-disk"), _NoController())
+    return Ansible(tmp_path_factory.mktemp("ansible-disk"), NoController())
 
 
 @pytest.fixture
 def web(tmp_path):
     root = tmp_path / "www"
     root.mkdir()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield root, "http://127.0.0.1:%d" % server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with serve(root) as (url, _seen):
+        yield root, url
 
 
 def test_deploy_wipe_partition_and_facts_by_fqcn(local_ansible, web, tmp_path):

@@ -7,64 +7,32 @@ publishes the hardware facts through set_stats (the results_json callback prints
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
 import shutil
 import subprocess
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from tests.ansible.harness import Ansible
+from tests.ansible.image_server import NoController, serve
 
 MiB = 1024 * 1024
 TOKEN = "pb-node-" + os.urandom(12).hex()
 
 
-class _NoController:
-    url = "http://127.0.0.1:9"  # never contacted by these playbooks
-    token = None
-
-
-class _Recording(SimpleHTTPRequestHandler):
-    seen: list = []
-
-    def do_GET(self):
-        self.seen.append(self.headers.get("Authorization"))
-        super().do_GET()
-
-    def log_message(self, *args):
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        pass  # the module closes its format probe early: a reset is expected
-
-
 @pytest.fixture(scope="module")
 def local_ansible(tmp_path_factory):
-    return Ansible(tmp_path_factory.mktemp("ansible-stock"), _NoController())
+    return Ansible(tmp_path_factory.mktemp("ansible-stock"), NoController())
 
 
 @pytest.fixture
 def web(tmp_path):
     root = tmp_path / "www"
     root.mkdir()
-    handler = type("Handler", (_Recording,), {"seen": []})
-    # Port 0: the kernel hands out a free loopback port.
-    server = _Server(("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield root, "http://127.0.0.1:%d" % server.server_address[1], handler.seen
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serve(root) as (url, seen):
+        yield root, url, seen
 
 
 def run(ansible, playbook, tmp_path, extra):

@@ -31,11 +31,13 @@ WRITE_MARKER = """
       ansible.builtin.command: uname -s
       changed_when: false
 """
-FAIL_AT_TASK_2 = """
+FAIL_AT_TASK_3 = """
 - hosts: all
   gather_facts: false
   tasks:
     - ansible.builtin.ping:
+    - name: Inventory the hardware
+      pureboot.pureboot.hardware_facts:
     - name: Refuse the disk
       ansible.builtin.fail:
         msg: "disk /dev/vda is too small for the image"
@@ -101,7 +103,7 @@ def test_ready_agent_runs_the_workflow_playbook_as_a_job(jobs_app, jobs_client, 
 
 
 def test_a_failing_task_fails_the_node_with_its_message(jobs_app, jobs_client, agent_root, tmp_path):
-    node_id, token = _installing_node(jobs_app, jobs_client, "prov-fail", FAIL_AT_TASK_2, "52:54:00:7a:00:02")
+    node_id, token = _installing_node(jobs_app, jobs_client, "prov-fail", FAIL_AT_TASK_3, "52:54:00:7a:00:02")
     spec = _agent_spec(jobs_app, token)
     with host_mod.agent_host(agent_root, tmp_path, spec["ssh"]["authorized_key"]) as host:
         job = wait_job(jobs_client, _ready(jobs_app, token, host)["job_id"])
@@ -110,6 +112,11 @@ def test_a_failing_task_fails_the_node_with_its_message(jobs_app, jobs_client, a
     assert node["state"] == "failed"
     events = jobs_client.get(f"/api/v1/nodes/{node_id}/events").get_json()["results"]
     assert any("disk /dev/vda is too small" in (e.get("reason") or "") for e in events), events
+    logs = jobs_client.get(f"/api/v1/nodes/{node_id}/logs").get_json()["results"]
+    assert any("task 'Refuse the disk'" in line["message"] for line in logs), logs
+    ran = [e["event_data"].get("task") for e in all_events(jobs_client, job["id"]) if e["event"] == "runner_on_start"]
+    assert ran[1:] == ["Inventory the hardware", "Refuse the disk"]  # task 3 failed: nothing after it
+    assert jobs_client.get(f"/api/v1/jobs?node={node_id}").get_json()["count"] == 1  # no retry
 
 
 def test_a_host_presenting_another_key_gets_no_run(jobs_app, jobs_client, agent_root, tmp_path):

@@ -139,7 +139,7 @@ class WorkflowVersionItem(MethodView):
 @blp.route("/<int:workflow_id>/versions/<int:version>/playbook")
 class WorkflowVersionPlaybook(MethodView):
     @blp.arguments(PlaybookQuery, location="query")
-    @blp.response(200, {"type": "string"}, content_type="application/yaml")
+    @blp.response(200, description="the playbook, YAML text", content_type="application/yaml")
     @blp.alt_response(404, description="no such version, or its referenced playbook cannot be read")
     @blp.alt_response(422, description="an installer workflow (pxe_boot): no agent run to show")
     def get(self, args, workflow_id, version):
