@@ -93,6 +93,7 @@ def test_ready_agent_runs_the_workflow_playbook_as_a_job(jobs_app, jobs_client, 
         assert (agent_root / "tmp" / "provisioned").read_text() == f"provisioned node {node_id}\n"
     node = jobs_client.get(f"/api/v1/nodes/{node_id}").get_json()
     assert node["state"] == "installed" and (node["install_progress"], node["install_phase"]) == (100, "done")
+    assert _keys(jobs_app, node_id) == 0  # no post-install playbook: the run's key died with it
     listed = jobs_client.get(node["related"]["jobs"]).get_json()
     assert [j["id"] for j in listed["results"]] == [first["job_id"]]
     tasks = [e["event_data"].get("task") for e in all_events(jobs_client, first["job_id"])

@@ -84,14 +84,14 @@ def install_public_key(node: Node) -> str | None:
     return session.scalar(select(NodeKey.public_key).where(NodeKey.node_id == node.id)) if session else None
 
 
-def _post_install_playbook(node: Node) -> str | None:
+def post_install_playbook(node: Node) -> str | None:
     version = node.workflow_version
     return (version.playbooks or {}).get(PURPOSE) if version is not None else None
 
 
 def launch_post_install(session: Session, node: Node) -> bool:
     """The phone-home hook: launch the post-install job; True when we did."""
-    playbook = _post_install_playbook(node)
+    playbook = post_install_playbook(node)
     if not playbook or node.state != lifecycle.State.INSTALLED:
         return False
     from .system import get_jobs

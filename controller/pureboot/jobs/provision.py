@@ -42,7 +42,7 @@ from ..services import inventory as node_inventory
 from ..services import node_scope, phone_home
 from ..services.nodes import TransitionContext, transition
 from . import inventory as inventory_mod
-from . import policy, progress, runner, service
+from . import policy, post_install, progress, runner, service
 
 log = logging.getLogger("pureboot.jobs.provision")
 PURPOSE = "provision"
@@ -196,9 +196,16 @@ class _Provision:
                 _succeeded(session, job, node, run, stats)
             else:
                 _failed(session, job, node, run, stats)
-            if run.kind != "install":  # the install key stays for the post-install job
+            if not _key_still_needed(node, run, job):
                 session.execute(delete(NodeKey).where(NodeKey.node_id == node.id))
             session.commit()
+
+
+def _key_still_needed(node: Node, run: Run, job: Job) -> bool:
+    """The run's key pair dies with the run, except an install's that a post-install
+    playbook will use on the installed system (jobs/post_install.py deletes it then)."""
+    return (run.kind == "install" and job.status == "successful"
+            and bool(post_install.post_install_playbook(node)))
 
 
 def artifacts(session: Session, job_id: int) -> dict[str, Any]:
