@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from .harness import Ansible, Controller
+from .image_server import NoController, serve
 
 
 @pytest.fixture(scope="module")
@@ -17,3 +18,18 @@ def controller(tmp_path_factory):
 @pytest.fixture(scope="module")
 def ansible(controller, tmp_path_factory):
     return Ansible(tmp_path_factory.mktemp("ansible"), controller)
+
+
+@pytest.fixture(scope="module")
+def local_ansible(tmp_path_factory):
+    """An Ansible runner for playbooks that need no controller (node-side modules)."""
+    return Ansible(tmp_path_factory.mktemp("ansible-local"), NoController())
+
+
+@pytest.fixture
+def web(tmp_path):
+    """(directory, base URL, Authorization headers seen) of a loopback server of a temp dir."""
+    root = tmp_path / "www"
+    root.mkdir()
+    with serve(root) as (url, seen):
+        yield root, url, seen

@@ -4,21 +4,6 @@ from __future__ import annotations
 
 import os
 
-import pytest
-
-from tests.ansible.harness import Ansible
-
-
-class _NoController:
-    url = "http://127.0.0.1:9"  # never contacted by these modules
-    token = None
-
-
-@pytest.fixture(scope="module")
-def local_ansible(tmp_path_factory):
-    return Ansible(tmp_path_factory.mktemp("ansible-boot"), _NoController())
-
-
 NODES = [
     {"mac": "52:54:00:0d:00:01", "state": "active", "hostname": "ignored-extra-key"},
     {"mac": "52-54-00-0D-00-02", "state": "pending"},

@@ -10,27 +10,11 @@ import subprocess
 
 import pytest
 
-from tests.ansible.harness import Ansible
-from tests.ansible.image_server import NoController, serve
-
 MiB = 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def local_ansible(tmp_path_factory):
-    return Ansible(tmp_path_factory.mktemp("ansible-disk"), NoController())
-
-
-@pytest.fixture
-def web(tmp_path):
-    root = tmp_path / "www"
-    root.mkdir()
-    with serve(root) as (url, _seen):
-        yield root, url
-
-
 def test_deploy_wipe_partition_and_facts_by_fqcn(local_ansible, web, tmp_path):
-    root, url = web
+    root, url, _seen = web
     raw = b"\0" * 512 + os.urandom(3 * MiB) + b"\0" * MiB  # no chance of an MBR signature
     (root / "img.raw.gz").write_bytes(gzip.compress(raw))
     digest = hashlib.sha256((root / "img.raw.gz").read_bytes()).hexdigest()

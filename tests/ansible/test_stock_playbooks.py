@@ -15,24 +15,8 @@ import subprocess
 
 import pytest
 
-from tests.ansible.harness import Ansible
-from tests.ansible.image_server import NoController, serve
-
 MiB = 1024 * 1024
 TOKEN = "pb-node-" + os.urandom(12).hex()
-
-
-@pytest.fixture(scope="module")
-def local_ansible(tmp_path_factory):
-    return Ansible(tmp_path_factory.mktemp("ansible-stock"), NoController())
-
-
-@pytest.fixture
-def web(tmp_path):
-    root = tmp_path / "www"
-    root.mkdir()
-    with serve(root) as (url, seen):
-        yield root, url, seen
 
 
 def run(ansible, playbook, tmp_path, extra):
