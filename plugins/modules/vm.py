@@ -133,10 +133,10 @@ vm:
   contains:
     name: {description: Its name., type: str}
     id: {description: The hypervisor's id (a UUID for libvirt); null for a VM check mode would create., type: str}
-    power_state: {description: One of running, stopped, paused or unknown., type: str}
+    power_state: {description: "One of running, stopped, paused or unknown.", type: str}
     macs: {description: MAC addresses of its interfaces., type: list, elements: str}
     firmware: {description: V(bios) or V(uefi)., type: str}
-    boot_order: {description: Boot devices in order (network, disk, cdrom)., type: list, elements: str}
+    boot_order: {description: "Boot devices in order (network, disk, cdrom).", type: list, elements: str}
     cpus: {description: Virtual CPUs., type: int}
     memory_mib: {description: Memory in MiB., type: int}
   sample: {"name": "node01", "id": "6695eb01-f6a4-8304-79aa-97f2502e193f", "power_state": "running",

@@ -26,6 +26,7 @@ attributes:
     description: Reads only; the same in check mode.
   diff_mode:
     support: none
+    description: Nothing changes, so there is no diff.
 options:
   name:
     description: Return only the VM (or template) of this name; an empty list when there is none.
@@ -56,10 +57,10 @@ vms:
   contains:
     name: {description: Its name., type: str}
     id: {description: The hypervisor's id (a UUID for libvirt)., type: str}
-    power_state: {description: One of running, stopped, paused or unknown., type: str}
+    power_state: {description: "One of running, stopped, paused or unknown.", type: str}
     macs: {description: MAC addresses of its interfaces., type: list, elements: str}
     firmware: {description: V(bios) or V(uefi)., type: str}
-    boot_order: {description: Boot devices in order (network, disk, cdrom)., type: list, elements: str}
+    boot_order: {description: "Boot devices in order (network, disk, cdrom).", type: list, elements: str}
     cpus: {description: Virtual CPUs., type: int}
     memory_mib: {description: Memory in MiB., type: int}
   sample:
@@ -67,7 +68,7 @@ vms:
        "macs": ["52:54:00:12:34:56"], "firmware": "uefi", "boot_order": ["network", "disk"], "cpus": 2,
        "memory_mib": 4096}
 templates:
-  description: The templates, in the same shape as O(vms) (empty when O(name) is set).
+  description: The templates, in the same shape as RV(vms) (empty when O(name) is set).
   returned: success
   type: list
   elements: dict

@@ -67,7 +67,7 @@ def parse_domain(xml_text, state):
             if order is not None and order.get("order"):
                 kind = "network" if dev.tag == "interface" else ("cdrom" if dev.get("device") == "cdrom" else "disk")
                 ordered.append((int(order.get("order")), kind))
-        boots = [kind for _, kind in sorted(ordered)]
+        boots = [kind for dummy, kind in sorted(ordered)]
     uefi = os_node is not None and (os_node.get("firmware") == "efi" or any(
         loader.get("type") == "pflash" for loader in os_node.findall("loader")))
     macs = [m.get("address").lower() for m in root.findall("devices/interface/mac") if m.get("address")]
